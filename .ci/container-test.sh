@@ -33,7 +33,7 @@ cleanup() {
     local rc=$?
     step "cleaning up"
     docker compose down -v --remove-orphans >/dev/null 2>&1 || true
-    if [[ -x $DOCKER_OFFLINE ]]; then "$DOCKER_OFFLINE" down || true; fi
+    if [[ -f $DOCKER_OFFLINE ]]; then bash "$DOCKER_OFFLINE" down || true; fi
     exit "$rc"
 }
 
@@ -70,9 +70,9 @@ predict_seed_point() {
 
 need_tools
 trap cleanup EXIT
-if [[ -x $DOCKER_OFFLINE ]]; then
+if [[ -f $DOCKER_OFFLINE ]]; then
     step "starting Docker ($DOCKER_OFFLINE up)"
-    eval "$("$DOCKER_OFFLINE" up)"
+    eval "$(bash "$DOCKER_OFFLINE" up)"
 fi
 docker info >/dev/null 2>&1 || fail "no Docker daemon"
 
