@@ -1,0 +1,119 @@
+using System.Text.Json.Serialization;
+using ModelService.Model.Network;
+
+namespace ModelService.Model.Training;
+
+/// <summary>The optimiser that updates the network's weights.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (weight decay added to the gradient, L2 style).</summary>
+    [JsonStringEnumMemberName("adam")]
+    Adam,
+
+    /// <summary>AdamW (decoupled weight decay).</summary>
+    [JsonStringEnumMemberName("adamw")]
+    AdamW,
+
+    /// <summary>Plain stochastic gradient descent (weight decay added to the gradient).</summary>
+    [JsonStringEnumMemberName("sgd")]
+    Sgd,
+}
+
+/// <summary>The wire names of <see cref="OptimizerKind"/>: "adam", "adamw", "sgd".</summary>
+public static class OptimizerNames
+{
+    private static readonly (OptimizerKind Value, string Name)[] s_names =
+    [
+        (OptimizerKind.Adam, "adam"),
+        (OptimizerKind.AdamW, "adamw"),
+        (OptimizerKind.Sgd, "sgd"),
+    ];
+
+    /// <summary>Every wire name, in declaration order.</summary>
+    public static IReadOnlyList<string> All { get; } = Array.AsReadOnly(s_names.Select(n => n.Name).ToArray());
+
+    /// <summary>The wire name of <paramref name="optimizer"/>.</summary>
+    public static string ToWireName(OptimizerKind optimizer) =>
+        s_names.FirstOrDefault(n => n.Value == optimizer).Name
+        ?? throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "Unknown optimizer.");
+
+    /// <summary>Parses a wire name (exact, lower case).</summary>
+    public static bool TryParse(string? name, out OptimizerKind optimizer)
+    {
+        foreach (var (value, wire) in s_names)
+        {
+            if (string.Equals(wire, name, StringComparison.Ordinal))
+            {
+                optimizer = value;
+                return true;
+            }
+        }
+        optimizer = default;
+        return false;
+    }
+}
+
+/// <summary>The network's hidden layers; input and output sizes follow from the data.</summary>
+/// <param name="HiddenChannels">Output channels of each hidden 1x1 convolution.</param>
+/// <param name="Activation">Activation after every hidden convolution.</param>
+/// <param name="Dropout">Dropout probability in [0, 1).</param>
+/// <param name="BatchNorm">Batch normalisation after every hidden convolution.</param>
+public sealed record NetworkOptions(
+    IReadOnlyList<int> HiddenChannels,
+    Activation Activation = Activation.Relu,
+    double Dropout = 0,
+    bool BatchNorm = false);
+
+/// <summary>How to train.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Maximum number of passes over the training rows.</summary>
+    public int Epochs { get; init; } = 50;
+
+    /// <summary>Rows per optimiser step.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Optimiser learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Optimiser kind.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Weight decay (L2 for Adam and SGD, decoupled for AdamW).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Share of rows held out for validation, in [0, 1); 0 trains on every row.</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Stop after this many epochs without improvement of the validation loss (the training loss when there is
+    /// no validation split) and restore the best weights; null trains every epoch.</summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    /// <summary>Seed for the split, the initial weights, the shuffles and dropout.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Compute threads used by LibTorch (process-wide setting applied when training starts).</summary>
+    public int Threads { get; init; } = 1;
+}
+
+/// <summary>What one finished epoch reports.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="Epochs">Requested epochs.</param>
+/// <param name="TrainLoss">Mean squared error on the standardised target over the epoch's training batches.</param>
+/// <param name="ValidationLoss">Mean squared error on the standardised target of the validation rows after the epoch;
+/// null without a validation split.</param>
+/// <param name="Elapsed">Time since training started.</param>
+public sealed record EpochProgress(int Epoch, int Epochs, double TrainLoss, double? ValidationLoss, TimeSpan Elapsed);
+
+/// <summary>Regression quality in the target's own units.</summary>
+/// <param name="Rmse">Root mean squared error.</param>
+/// <param name="Mae">Mean absolute error.</param>
+/// <param name="R2">Coefficient of determination.</param>
+public sealed record RegressionMetrics(double Rmse, double Mae, double R2);
+
+/// <summary>Everything needed to train one model on a table.</summary>
+/// <param name="Target">Numeric target column.</param>
+/// <param name="Features">Feature columns in model order.</param>
+/// <param name="Network">Hidden layers.</param>
+/// <param name="Options">Training settings.</param>
+public sealed record TrainingRequestSpec(string Target, IReadOnlyList<string> Features, NetworkOptions Network, TrainingOptions Options);
