@@ -14,13 +14,13 @@ var spec = new TrainingRequestSpec(
     Network: new NetworkOptions(HiddenChannels: [16, 8]),
     Options: new TrainingOptions { Epochs = 50, BatchSize = 16, LearningRate = 1e-3, ValidationFraction = 0.2, Seed = 42 });
 
-var trained = Trainer.Train(HousePrices(rows: 1000, seed: 7), spec,
+var trained = Trainer.Train(HousePrices(rows: 10000, seed: 7), spec,
     e => Console.WriteLine(FormattableString.Invariant($"epoch {e.Epoch,2}/{e.Epochs}: train loss {e.TrainLoss:F5}, validation loss {e.ValidationLoss:F5}")),
     CancellationToken.None);
 var model = ModelArtifact.WithId(trained, "default", new Dictionary<string, string>
 {
     ["source"] = "tools/DefaultModelTrainer",
-    ["data"] = "synthetic: price = 500000*square_footage + 100000*rooms, features ~ U[0,1), 1000 rows",
+    ["data"] = "synthetic: price = 500000*square_footage + 100000*rooms, features ~ U[0,1), 10000 rows",
 });
 
 // Save next to the output folder, then swap the two artifact files in so that other files there (the README) stay.
