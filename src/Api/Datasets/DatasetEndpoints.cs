@@ -26,6 +26,8 @@ internal static class DatasetEndpoints
                  "rows": [[0.1, 0.2, 70000], [0.5, 0.5, 300000], [0.9, 0.1, 460000], [0.3, 0.8, 230000], [0.7, 0.4, 390000]]}
                 """)
             .WithRequestExample("text/csv", "square_footage,rooms,price\n0.1,0.2,70000\n0.5,0.5,300000\n0.9,0.1,460000\n")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(ApiPolicies.Write);
 
         group.MapGet("/", List).WithName("ListDatasets")
@@ -34,11 +36,14 @@ internal static class DatasetEndpoints
 
         group.MapGet("/{id}", Get).WithName("GetDataset")
             .WithSummary("One dataset with its column types and statistics")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPolicies.Read);
 
         group.MapDelete("/{id}", Delete).WithName("DeleteDataset")
             .WithSummary("Delete a dataset")
             .WithDescription("Models trained on it are kept. 409 while a queued or running training job uses it.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
         return group;

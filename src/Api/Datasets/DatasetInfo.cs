@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ModelService.Api.Datasets;
 
 /// <summary>A stored dataset as the API shows it.</summary>
@@ -19,11 +21,11 @@ internal sealed record ColumnInfo(
     string Name,
     string Type,
     int Missing,
-    double? Min = null,
-    double? Max = null,
-    double? Mean = null,
-    IReadOnlyList<string>? Categories = null,
-    int? DistinctCount = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Min = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Max = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Mean = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Categories = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DistinctCount = null);
 
 /// <summary>The JSON upload body.</summary>
 internal sealed record DatasetUpload(string? Name, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Rows);

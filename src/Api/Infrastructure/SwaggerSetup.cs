@@ -79,9 +79,15 @@ internal static class SwaggerSetup
             {
                 if (operation.RequestBody?.Content?.TryGetValue(example.ContentType, out var media) == true && media is OpenApiMediaType concrete)
                 {
-                    concrete.Example = example.ContentType.EndsWith("json", StringComparison.Ordinal)
-                        ? JsonNode.Parse(example.Example)
-                        : JsonValue.Create(example.Example);
+                    if (example.ContentType.EndsWith("json", StringComparison.Ordinal))
+                    {
+                        concrete.Example = JsonNode.Parse(example.Example);
+                    }
+                    else
+                    {
+                        concrete.Schema = new OpenApiSchema { Type = JsonSchemaType.String };
+                        concrete.Example = JsonValue.Create(example.Example);
+                    }
                 }
             }
         }

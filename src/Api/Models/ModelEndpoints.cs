@@ -17,22 +17,28 @@ internal static class ModelEndpoints
         group.MapGet("/active", GetActive).WithName("GetActiveModel")
             .WithSummary("The model predictions use")
             .WithDescription("Answers 503 while no model is loaded.")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(ApiPolicies.Read);
 
         group.MapGet("/{id}", Get).WithName("GetModel")
             .WithSummary("One model")
             .WithDescription("Features with their fitted preprocessing, architecture, training settings and metrics in target units.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPolicies.Read);
 
         group.MapPost("/{id}/activate", Activate).WithName("ActivateModel")
             .WithSummary("Make a model the one predictions use")
             .WithDescription("The switch is atomic: a prediction already under way finishes on the model it started with. "
                 + "404 for an unknown model, 409 for a model whose artifact is invalid.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
         group.MapDelete("/{id}", Delete).WithName("DeleteModel")
             .WithSummary("Delete a model")
             .WithDescription("404 for an unknown model; 409 for the active model (activate another one first).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
         return group;

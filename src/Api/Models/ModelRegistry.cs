@@ -91,8 +91,9 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
             {
                 SetActive(GetPredictor(id)!);
             }
-            catch (InvalidModelArtifactException e)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                LogInvalid(logger, e, id);
                 _valid.TryRemove(id, out _);
                 return (ModelChange.Invalid, entry with { Manifest = null, Error = e.Message });
             }
@@ -167,7 +168,7 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
         {
             return GetPredictor(id);
         }
-        catch (Exception e) when (e is InvalidModelArtifactException or IOException or ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogInvalid(logger, e, id);
             return null;
@@ -185,7 +186,7 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
             var manifest = store.Load(id).Manifest;
             return _valid[id] = new ModelEntry(id, manifest.CreatedAt, manifest, null);
         }
-        catch (Exception e) when (e is InvalidModelArtifactException or IOException or ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Invalid models are not remembered: a repaired folder shows up valid on the next listing.
             LogInvalid(logger, e, id);

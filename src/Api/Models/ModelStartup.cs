@@ -26,8 +26,9 @@ internal static partial class ModelStartup
                 registry.LoadActiveModel(paths.DefaultModel, bundled => ModelArtifact.WithId(bundled, Ids.NewModelId(),
                     new Dictionary<string, string> { [ModelTags.Source] = "bundled-default" }));
             }
-            catch (Exception e) when (e is InvalidModelArtifactException or IOException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // Start-up must survive any artifact problem: the service stays up and reports not ready.
                 LogNoModel(logger, e, paths.DefaultModel);
             }
             return Task.CompletedTask;

@@ -26,6 +26,12 @@ internal static class PredictionEndpoints
             .WithRequestExample("application/json", """
                 {"records": [{"square_footage": 0.5, "rooms": 0.5}, {"square_footage": 0.9, "rooms": 0.2}]}
                 """)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(ApiPolicies.Read)
             .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
 

@@ -27,6 +27,9 @@ internal static class TrainingEndpoints
                 {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
                  "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": true}
                 """)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(ApiPolicies.Write)
             .RequireRateLimiting(RateLimitingSetup.TrainingPolicy);
 
@@ -39,12 +42,15 @@ internal static class TrainingEndpoints
             .WithSummary("One training job with its progress and per-epoch loss history")
             .WithDescription("Losses are the mean squared error on the standardised target. A job that was running when the service "
                 + "stopped unexpectedly is failed with the error \"interrupted by restart\"; queued jobs are queued again at start-up.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPolicies.Read);
 
         group.MapPost("/{id}/cancel", Cancel).WithName("CancelTrainingJob")
             .WithSummary("Cancel a training job")
             .WithDescription("A queued job becomes cancelled at once; a running job stops at its next batch (poll it to see it "
                 + "cancelled). 409 when the job has already finished.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
         return group;

@@ -1,11 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace ModelService.Api.Training;
 
 /// <summary>What to train. Only <see cref="DatasetId"/> and <see cref="Target"/> are required; a stored job holds the
 /// request with every default filled in.</summary>
 internal sealed record TrainingRequest
 {
+    [Required]
     public string? DatasetId { get; init; }
 
+    [Required]
     public string? Target { get; init; }
 
     public IReadOnlyList<string>? Features { get; init; }
