@@ -19,7 +19,12 @@ public sealed class ModelServiceFactory : WebApplicationFactory<Program>
     private readonly bool _ownsStorage;
     private readonly Dictionary<string, string?> _settings;
 
-    public ModelServiceFactory(IDictionary<string, string?>? settings = null, string? storageRoot = null)
+    public ModelServiceFactory()
+        : this(null)
+    {
+    }
+
+    internal ModelServiceFactory(IDictionary<string, string?>? settings, string? storageRoot = null)
     {
         _ownsStorage = storageRoot is null;
         StorageRoot = storageRoot ?? NewStorageFolder();

@@ -14,7 +14,7 @@ internal sealed partial class TrainingWorker(
     public const string CancelledByShutdown = "cancelled by shutdown";
 
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
+    private IReadOnlyList<string> _recovered = [];
 
     /// <summary>Asks a running job to stop at its next batch; false when this worker is not running it.</summary>
     public bool TryCancelRunning(string jobId)
@@ -38,29 +38,17 @@ internal sealed partial class TrainingWorker(
     {
         // Recovery runs before the service answers requests: a job the previous process left running can never
         // finish, and queued jobs were promised a run.
-        var queued = jobs.RecoverAfterRestart(InterruptedError);
-        if (queued.Count > 0)
+        _recovered = jobs.RecoverAfterRestart(InterruptedError);
+        if (_recovered.Count > 0)
         {
-            LogRequeued(logger, queued.Count);
+            LogRequeued(logger, _recovered.Count);
         }
         await base.StartAsync(cancellationToken);
-        _ = RequeueAsync(queued);
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _stopping.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _ = RequeueAsync(_recovered, stoppingToken);
         try
         {
             await foreach (var jobId in queue.ReadAllAsync(stoppingToken))
@@ -81,13 +69,13 @@ internal sealed partial class TrainingWorker(
         }
     }
 
-    private async Task RequeueAsync(IReadOnlyList<string> jobIds)
+    private async Task RequeueAsync(IReadOnlyList<string> jobIds, CancellationToken stoppingToken)
     {
         try
         {
             foreach (var jobId in jobIds)
             {
-                await queue.EnqueueAsync(jobId, _stopping.Token);
+                await queue.EnqueueAsync(jobId, stoppingToken);
             }
         }
         catch (OperationCanceledException)
