@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ModelService.Model.Artifacts;
 
 /// <summary>Reads and writes a model folder: manifest.json plus weights.bin (the tensors listed in the manifest, in
@@ -11,18 +13,121 @@ public static class ModelArtifact
     public const string WeightsFileName = "weights.bin";
 
     /// <summary>The JSON settings of manifest.json (camelCase, enums as wire names, indented).</summary>
-    public static System.Text.Json.JsonSerializerOptions ManifestJsonOptions => throw new NotImplementedException();
+    public static JsonSerializerOptions ManifestJsonOptions => ManifestJsonFile.Options;
 
     /// <summary>Writes <paramref name="model"/> to the folder <paramref name="directory"/>, which must not exist. The files
     /// are written and flushed in a temporary sibling folder that is then renamed, so a partial model is never visible.</summary>
     /// <exception cref="IOException"><paramref name="directory"/> already exists or cannot be written.</exception>
-    public static void Save(TrainedModel model, string directory) => throw new NotImplementedException();
+    public static void Save(TrainedModel model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var target = Path.GetFullPath(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        if (Directory.Exists(target) || File.Exists(target))
+        {
+            throw new IOException($"Cannot save the model to '{target}': it already exists.");
+        }
+        var parent = Path.GetDirectoryName(target) ?? throw new IOException($"'{target}' has no parent folder.");
+        Directory.CreateDirectory(parent);
+        var temporary = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            var weights = WeightsFile.Serialize(model.Weights);
+            var manifest = model.Manifest with { WeightsSha256 = WeightsFile.Sha256(weights) };
+            WriteDurably(Path.Combine(temporary, WeightsFileName), weights);
+            WriteDurably(Path.Combine(temporary, ManifestFileName), JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonFile.Manifest));
+            Directory.Move(temporary, target);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
 
     /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape.</summary>
     /// <exception cref="InvalidModelArtifactException">A file is missing, corrupt or inconsistent.</exception>
-    public static TrainedModel Load(string directory) => throw new NotImplementedException();
+    public static TrainedModel Load(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var folder = Path.GetFullPath(directory);
+        if (!Directory.Exists(folder))
+        {
+            throw new InvalidModelArtifactException($"The model folder '{folder}' does not exist.");
+        }
+        var manifestPath = Path.Combine(folder, ManifestFileName);
+        var weightsPath = Path.Combine(folder, WeightsFileName);
+        foreach (var path in (string[])[manifestPath, weightsPath])
+        {
+            if (!File.Exists(path))
+            {
+                throw new InvalidModelArtifactException($"The model folder '{folder}' has no {Path.GetFileName(path)}.");
+            }
+        }
+
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(manifestPath), ManifestJsonFile.Manifest)
+                ?? throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is not a valid model manifest: {e.Message}", e);
+        }
+        if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
+        {
+            throw new InvalidModelArtifactException(
+                $"The model in '{folder}' has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
+        }
+
+        var bytes = File.ReadAllBytes(weightsPath);
+        var sha = WeightsFile.Sha256(bytes);
+        if (!string.Equals(sha, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidModelArtifactException(
+                $"{WeightsFileName} in '{folder}' does not match its manifest (SHA-256 {sha}, manifest records {manifest.WeightsSha256}): "
+                + "the file is corrupt or belongs to another model.");
+        }
+        try
+        {
+            return new TrainedModel(manifest, WeightsFile.Deserialize(bytes, manifest.Tensors));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException)
+        {
+            throw new InvalidModelArtifactException($"The model in '{folder}' is inconsistent: {e.Message}", e);
+        }
+    }
 
     /// <summary>A copy of <paramref name="model"/> with another id and tags (weights shared).</summary>
-    public static TrainedModel WithId(TrainedModel model, string id, IReadOnlyDictionary<string, string>? tags) =>
-        throw new NotImplementedException();
+    public static TrainedModel WithId(TrainedModel model, string id, IReadOnlyDictionary<string, string>? tags)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        return new TrainedModel(model.Manifest with { Id = id, Tags = tags }, model.Weights);
+    }
+
+    private static void WriteDurably(string path, byte[] contents)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        stream.Write(contents);
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The original failure is what the caller needs to see.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same as above.
+        }
+    }
 }

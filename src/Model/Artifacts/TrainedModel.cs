@@ -1,3 +1,4 @@
+using ModelService.Model.Network;
 using ModelService.Model.Preprocessing;
 
 namespace ModelService.Model.Artifacts;
@@ -5,13 +6,54 @@ namespace ModelService.Model.Artifacts;
 /// <summary>A trained model in memory: its manifest, weights and preprocessing. Immutable.</summary>
 public sealed class TrainedModel
 {
-    /// <summary>Creates a model; the weights must match the manifest's tensor list.</summary>
-    /// <exception cref="ArgumentException">The weights do not match the manifest or the network.</exception>
+    /// <summary>Creates a model, checking that the weights match the manifest's tensor list, its network and its
+    /// SHA-256, and that the preprocessing produces the network's input size.</summary>
+    /// <exception cref="ArgumentException">The weights or preprocessing do not match the manifest or the network.</exception>
     public TrainedModel(ModelManifest manifest, IReadOnlyList<NamedTensorData> weights)
     {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(manifest.Network, "network");
+        ArgumentNullException.ThrowIfNull(manifest.Tensors, "tensors");
+        ArgumentNullException.ThrowIfNull(manifest.Features, "features");
+        ArgumentNullException.ThrowIfNull(manifest.TargetScaling, "targetScaling");
+        if (manifest.Tensors.Any(t => t?.Shape is null) || weights.Any(w => w?.Shape is null || w.Values is null))
+        {
+            throw new ArgumentException("Every tensor needs a name, a shape and values.");
+        }
+        manifest.Network.Validate();
+        var expected = NetworkTensors.For(manifest.Network);
+        if (manifest.Tensors.Count != expected.Count || weights.Count != expected.Count)
+        {
+            throw new ArgumentException(
+                $"The network needs {expected.Count} tensors; the manifest lists {manifest.Tensors.Count} and {weights.Count} were given.");
+        }
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var want = expected[i];
+            var listed = manifest.Tensors[i];
+            var given = weights[i];
+            if (listed.Name != want.Name || !listed.Shape.SequenceEqual(want.Shape)
+                || given.Name != want.Name || !given.Shape.SequenceEqual(want.Shape) || given.Values.Length != want.Size)
+            {
+                throw new ArgumentException(
+                    $"Tensor {i} must be '{want.Name}' with shape [{string.Join(", ", want.Shape)}]; the manifest lists '{listed.Name}' "
+                    + $"[{string.Join(", ", listed.Shape)}] and the weights hold '{given.Name}' with {given.Values.Length} values.");
+            }
+        }
+        var sha = WeightsFile.Sha256(weights);
+        if (!string.Equals(sha, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The weights' SHA-256 is {sha} but the manifest records {manifest.WeightsSha256}.");
+        }
+        Preprocessor = new Preprocessor(manifest.Features, manifest.TargetScaling);
+        if (Preprocessor.InputWidth != manifest.Network.InputSize)
+        {
+            throw new ArgumentException(
+                $"The features encode to {Preprocessor.InputWidth} inputs but the network takes {manifest.Network.InputSize}.");
+        }
         Manifest = manifest;
         Weights = weights;
-        throw new NotImplementedException();
     }
 
     /// <summary>The manifest.</summary>
@@ -21,5 +63,5 @@ public sealed class TrainedModel
     public IReadOnlyList<NamedTensorData> Weights { get; }
 
     /// <summary>Preprocessing built from the manifest.</summary>
-    public Preprocessor Preprocessor { get; } = null!;
+    public Preprocessor Preprocessor { get; }
 }

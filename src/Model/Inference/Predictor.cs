@@ -1,17 +1,32 @@
+using System.Buffers;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
+using ModelService.Model.Preprocessing;
 
 namespace ModelService.Model.Inference;
 
-/// <summary>Predicts with a trained model in managed code. Immutable and safe for any number of concurrent callers.</summary>
+/// <summary>Predicts with a trained model in managed code (no TorchSharp). Immutable and safe for any number of
+/// concurrent callers.</summary>
 public sealed class Predictor
 {
+    private const int ChunkRows = 256;
+
+    private readonly Preprocessor _preprocessor;
+    private readonly ManagedNetwork _network;
+    private readonly Dictionary<string, int> _featureIndex;
+
     /// <summary>Prepares <paramref name="model"/> for prediction (batch norm folded into the convolutions).</summary>
     public Predictor(TrainedModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Manifest = model.Manifest;
-        throw new NotImplementedException();
+        _preprocessor = model.Preprocessor;
+        _network = new ManagedNetwork(model.Manifest.Network, model.Weights);
+        _featureIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < _preprocessor.Features.Count; i++)
+        {
+            _featureIndex.Add(_preprocessor.Features[i].Name, i);
+        }
     }
 
     /// <summary>The model's manifest.</summary>
@@ -20,11 +35,73 @@ public sealed class Predictor
     /// <summary>Predicts <paramref name="rowCount"/> rows of raw values (row-major, model feature order) into
     /// <paramref name="predictions"/>, in the target's units.</summary>
     /// <exception cref="ArgumentException">Wrong span lengths, or a numeric feature given a label.</exception>
-    public void Predict(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<double> predictions) =>
-        throw new NotImplementedException();
+    public void Predict(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<double> predictions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        var features = _featureIndex.Count;
+        if (rows.Length != rowCount * features)
+        {
+            throw new ArgumentException($"Expected {rowCount} x {features} values, got {rows.Length}.", nameof(rows));
+        }
+        if (predictions.Length != rowCount)
+        {
+            throw new ArgumentException($"Expected room for {rowCount} predictions, got {predictions.Length}.", nameof(predictions));
+        }
+        var width = _preprocessor.InputWidth;
+        var chunk = Math.Min(rowCount, ChunkRows);
+        float[]? rented = null;
+        var encoded = chunk * width <= 1024
+            ? stackalloc float[chunk * width]
+            : (rented = ArrayPool<float>.Shared.Rent(chunk * width)).AsSpan(0, chunk * width);
+        try
+        {
+            for (var start = 0; start < rowCount; start += chunk)
+            {
+                var count = Math.Min(chunk, rowCount - start);
+                var inputs = encoded[..(count * width)];
+                _preprocessor.Encode(rows.Slice(start * features, count * features), count, inputs);
+                for (var r = 0; r < count; r++)
+                {
+                    predictions[start + r] = _preprocessor.UnscaleTarget(_network.Forward(inputs.Slice(r * width, width)));
+                }
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
 
     /// <summary>Predicts records of named raw values; a feature that is absent is imputed.</summary>
     /// <exception cref="ArgumentException">A record names a feature the model does not know.</exception>
-    public double[] Predict(IReadOnlyList<IReadOnlyDictionary<string, FeatureValue>> records) =>
-        throw new NotImplementedException();
+    public double[] Predict(IReadOnlyList<IReadOnlyDictionary<string, FeatureValue>> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var rows = ToRows(records, _featureIndex);
+        var predictions = new double[records.Count];
+        Predict(rows, records.Count, predictions);
+        return predictions;
+    }
+
+    internal static FeatureValue[] ToRows(IReadOnlyList<IReadOnlyDictionary<string, FeatureValue>> records, Dictionary<string, int> featureIndex)
+    {
+        var features = featureIndex.Count;
+        var rows = new FeatureValue[records.Count * features];
+        rows.AsSpan().Fill(FeatureValue.Missing);
+        for (var r = 0; r < records.Count; r++)
+        {
+            foreach (var (name, value) in records[r])
+            {
+                if (!featureIndex.TryGetValue(name, out var f))
+                {
+                    throw new ArgumentException($"Record {r} has the field '{name}', which is not a feature of this model.", nameof(records));
+                }
+                rows[(r * features) + f] = value;
+            }
+        }
+        return rows;
+    }
 }

@@ -30,8 +30,62 @@ public sealed record NetworkSpec(
     bool BatchNorm = false)
 {
     /// <summary>The layers in order, with their parameter counts.</summary>
-    public IReadOnlyList<LayerInfo> Layers => throw new NotImplementedException();
+    public IReadOnlyList<LayerInfo> Layers
+    {
+        get
+        {
+            var layers = new List<LayerInfo>();
+            var channels = InputChannels;
+            foreach (var width in HiddenChannels)
+            {
+                layers.Add(new LayerInfo("conv1x1", channels, width, ((long)channels * width) + width, ActivationNames.ToWireName(Activation)));
+                if (BatchNorm)
+                {
+                    layers.Add(new LayerInfo("batchnorm", width, width, 2L * width));
+                }
+                channels = width;
+            }
+            var flattened = FlattenedWidth;
+            layers.Add(new LayerInfo("flatten", channels, flattened, 0));
+            layers.Add(new LayerInfo("dense", flattened, 1, flattened + 1L));
+            return layers;
+        }
+    }
 
     /// <summary>Total trainable parameters (batch norm counts gamma and beta).</summary>
-    public long ParameterCount => throw new NotImplementedException();
+    public long ParameterCount => Layers.Sum(l => l.Parameters);
+
+    /// <summary>Input positions (Height x Width).</summary>
+    internal int Positions => Height * Width;
+
+    /// <summary>Channels after the last hidden layer.</summary>
+    internal int LastChannels => HiddenChannels.Count == 0 ? InputChannels : HiddenChannels[^1];
+
+    /// <summary>Inputs of the dense layer.</summary>
+    internal int FlattenedWidth => Positions * LastChannels;
+
+    /// <summary>Raw inputs per example (Height x Width x InputChannels).</summary>
+    internal int InputSize => Positions * InputChannels;
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a size or rate is out of range.</summary>
+    internal void Validate()
+    {
+        if (Height < 1 || Width < 1 || InputChannels < 1)
+        {
+            throw new ArgumentException($"The input shape [{Height}, {Width}, {InputChannels}] must be positive in every dimension.");
+        }
+        ArgumentNullException.ThrowIfNull(HiddenChannels);
+        if (HiddenChannels.Any(c => c < 1))
+        {
+            throw new ArgumentException("Every hidden layer needs at least one channel.");
+        }
+        if (!Enum.IsDefined(Activation))
+        {
+            throw new ArgumentException($"Unknown activation {Activation}.");
+        }
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new ArgumentException($"Dropout must be in [0, 1), got {Dropout}.");
+        }
+    }
 }

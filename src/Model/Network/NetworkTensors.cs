@@ -1,0 +1,54 @@
+using ModelService.Model.Artifacts;
+
+namespace ModelService.Model.Network;
+
+/// <summary>What a stored tensor holds.</summary>
+internal enum TensorRole
+{
+    ConvWeight,
+    ConvBias,
+    BatchNormWeight,
+    BatchNormBias,
+    RunningMean,
+    RunningVar,
+    DenseWeight,
+    DenseBias,
+}
+
+/// <summary>A tensor of the network: its stored name and shape, the hidden layer it belongs to (-1 for the dense
+/// output) and whether the optimiser trains it.</summary>
+internal sealed record NetworkTensor(string Name, int[] Shape, TensorRole Role, int Layer)
+{
+    public bool Trainable => Role is not (TensorRole.RunningMean or TensorRole.RunningVar);
+
+    public int Size => Shape.Aggregate(1, (a, b) => a * b);
+
+    public TensorEntry ToEntry() => new(Name, Shape);
+}
+
+/// <summary>The fixed naming and order of a network's tensors, shared by the module, the artifact and the predictor.</summary>
+internal static class NetworkTensors
+{
+    public static IReadOnlyList<NetworkTensor> For(NetworkSpec spec)
+    {
+        var tensors = new List<NetworkTensor>();
+        var channels = spec.InputChannels;
+        for (var i = 0; i < spec.HiddenChannels.Count; i++)
+        {
+            var width = spec.HiddenChannels[i];
+            tensors.Add(new($"hidden.{i}.conv.weight", [width, channels, 1, 1], TensorRole.ConvWeight, i));
+            tensors.Add(new($"hidden.{i}.conv.bias", [width], TensorRole.ConvBias, i));
+            if (spec.BatchNorm)
+            {
+                tensors.Add(new($"hidden.{i}.bn.weight", [width], TensorRole.BatchNormWeight, i));
+                tensors.Add(new($"hidden.{i}.bn.bias", [width], TensorRole.BatchNormBias, i));
+                tensors.Add(new($"hidden.{i}.bn.running_mean", [width], TensorRole.RunningMean, i));
+                tensors.Add(new($"hidden.{i}.bn.running_var", [width], TensorRole.RunningVar, i));
+            }
+            channels = width;
+        }
+        tensors.Add(new("output.weight", [1, spec.FlattenedWidth], TensorRole.DenseWeight, -1));
+        tensors.Add(new("output.bias", [1], TensorRole.DenseBias, -1));
+        return tensors;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using ModelService.Model.Artifacts;
+using ModelService.Model.Network;
+using static TorchSharp.torch;
+
+namespace ModelService.Model.Training;
+
+/// <summary>The result of the epoch loop: the losses, the epoch whose weights the network now holds, and the weights.</summary>
+internal sealed record LoopOutcome(IReadOnlyList<EpochRecord> History, int BestEpoch, IReadOnlyList<NamedTensorData> Weights);
+
+/// <summary>
+/// Mini-batch training of a <see cref="ConvRegressor"/> on encoded tensors. Tiny networks spend their time in per-operation
+/// dispatch, so a step does only what it must: one shuffled index tensor per epoch, index_select per batch, one flat
+/// parameter tensor for the optimiser, and the epoch loss summed in a tensor that is read once per epoch.
+/// </summary>
+internal static class TrainingLoop
+{
+    public static LoopOutcome Run(
+        ConvRegressor network,
+        EncodedSplit data,
+        TrainingOptions options,
+        Generator generator,
+        Action<EpochProgress>? onEpoch,
+        Action<int>? onBatch,
+        CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        using var optimizer = CreateOptimizer(network, options);
+        using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
+        using var yTrain = tensor(data.TrainTargets, [data.TrainRows, 1]);
+        using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;
+        using var yValidation = data.ValidationRows > 0 ? tensor(data.ValidationTargets, [data.ValidationRows, 1]) : null;
+        using var lossSum = zeros(1, ScalarType.Float64);
+
+        var history = new List<EpochRecord>();
+        var best = double.PositiveInfinity;
+        var bestEpoch = 0;
+        IReadOnlyList<NamedTensorData>? bestWeights = null;
+        var steps = 0;
+        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            network.train();
+            lossSum.zero_();
+            var rowsSeen = 0;
+            var order = randperm(data.TrainRows, generator: generator);
+            for (var start = 0; start < data.TrainRows; start += options.BatchSize)
+            {
+                ct.ThrowIfCancellationRequested();
+                var count = Math.Min(options.BatchSize, data.TrainRows - start);
+                if (count == 1 && network.Spec.BatchNorm && rowsSeen > 0)
+                {
+                    break; // batch norm cannot normalise a single row; the row is in another batch next epoch
+                }
+                Step(network, optimizer, order, start, count, xTrain, yTrain, lossSum);
+                rowsSeen += count;
+                onBatch?.Invoke(++steps);
+            }
+
+            var trainLoss = lossSum.item<double>() / rowsSeen;
+            double? validationLoss = xValidation is null ? null : Evaluate(network, xValidation, yValidation!);
+            if (!double.IsFinite(trainLoss) || validationLoss is { } v && !double.IsFinite(v))
+            {
+                throw new InvalidOperationException(
+                    $"Training diverged in epoch {epoch} (the loss is not a finite number); try a lower learning rate.");
+            }
+            history.Add(new EpochRecord(epoch, trainLoss, validationLoss));
+            onEpoch?.Invoke(new EpochProgress(epoch, options.Epochs, trainLoss, validationLoss, clock.Elapsed));
+
+            if (options.EarlyStoppingPatience is not { } patience)
+            {
+                bestEpoch = epoch;
+                continue;
+            }
+            var monitored = validationLoss ?? trainLoss;
+            if (monitored < best)
+            {
+                best = monitored;
+                bestEpoch = epoch;
+                bestWeights = network.ExportWeights();
+            }
+            else if (epoch - bestEpoch >= patience)
+            {
+                break;
+            }
+        }
+
+        if (bestWeights is not null && bestEpoch != history.Count)
+        {
+            network.LoadWeights(bestWeights);
+            return new LoopOutcome(history, bestEpoch, bestWeights);
+        }
+        return new LoopOutcome(history, bestEpoch, network.ExportWeights());
+    }
+
+    /// <summary>Eval-mode outputs (standardised units) for encoded inputs, row-major [rows, inputWidth].</summary>
+    public static float[] Predict(ConvRegressor network, float[] inputs, int rows, int inputWidth)
+    {
+        if (rows == 0)
+        {
+            return [];
+        }
+        network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return network.forward(tensor(inputs, [rows, inputWidth])).data<float>().ToArray();
+    }
+
+    private static void Step(
+        ConvRegressor network, optim.Optimizer optimizer, Tensor order, int start, int count, Tensor xTrain, Tensor yTrain, Tensor lossSum)
+    {
+        using var scope = NewDisposeScope();
+        var rows = order.narrow(0, start, count);
+        var loss = nn.functional.mse_loss(network.forward(xTrain.index_select(0, rows)), yTrain.index_select(0, rows));
+        network.ZeroGradients();
+        loss.backward();
+        optimizer.step();
+        using var noGrad = no_grad();
+        lossSum.add_(loss, alpha: count);
+    }
+
+    private static double Evaluate(ConvRegressor network, Tensor inputs, Tensor targets)
+    {
+        network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return nn.functional.mse_loss(network.forward(inputs), targets).item<float>();
+    }
+
+    private static optim.Optimizer CreateOptimizer(ConvRegressor network, TrainingOptions options)
+    {
+        using var scope = NewDisposeScope(); // the optimiser's state is detached from it; its temporaries are not
+        var parameters = new[] { network.FlatParameter };
+        return options.Optimizer switch
+        {
+            OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+            OptimizerKind.AdamW => optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+            OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+            _ => throw new ArgumentException($"Unknown optimizer {options.Optimizer}."),
+        };
+    }
+}

@@ -1,0 +1,138 @@
+using ModelService.Model.Network;
+using static TorchSharp.torch;
+
+namespace ModelService.Model.Tests.Network;
+
+public sealed class ConvRegressorTests
+{
+    [Fact]
+    public void Seed_network_on_two_features_has_193_parameters()
+    {
+        var spec = new NetworkSpec(1, 1, 2, [16, 8]);
+
+        Assert.Equal(193, spec.ParameterCount);
+        Assert.Equal(
+            ["conv1x1 2->16 (48, relu)", "conv1x1 16->8 (136, relu)", "flatten 8->8 (0, )", "dense 8->1 (9, )"],
+            spec.Layers.Select(l => $"{l.Type} {l.InChannels}->{l.OutChannels} ({l.Parameters}, {l.Activation})"));
+        using var generator = new Generator(1);
+        using var module = new ConvRegressor(spec, generator);
+        Assert.Equal(193, module.parameters().Sum(p => p.numel()));
+        Assert.Equal(193, module.TrainableCount);
+    }
+
+    [Fact]
+    public void Batch_norm_adds_gamma_and_beta_per_channel_and_parameters_are_conv_shaped()
+    {
+        var spec = new NetworkSpec(1, 1, 3, [4], BatchNorm: true);
+
+        Assert.Equal((3 * 4) + 4 + (2 * 4) + 4 + 1, spec.ParameterCount);
+        Assert.Contains(spec.Layers, l => l is { Type: "batchnorm", Parameters: 8 });
+        using var generator = new Generator(1);
+        using var module = new ConvRegressor(spec, generator);
+        var weight = module.ExportWeights().Single(w => w.Name == "hidden.0.conv.weight");
+        Assert.Equal([4, 3, 1, 1], weight.Shape);
+    }
+
+    [Fact]
+    public void One_by_one_input_computes_exactly_what_an_MLP_with_the_same_weights_computes()
+    {
+        var spec = new NetworkSpec(1, 1, 3, [16, 8]);
+        using var generator = new Generator(5);
+        using var module = new ConvRegressor(spec, generator);
+        module.eval();
+        var w = module.ExportWeights().ToDictionary(t => t.Name);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn([32, 3], generator: generator);
+
+        var h = x.mm(Matrix(w["hidden.0.conv.weight"], 16, 3).t()).add(tensor(w["hidden.0.conv.bias"].Values)).relu();
+        h = h.mm(Matrix(w["hidden.1.conv.weight"], 8, 16).t()).add(tensor(w["hidden.1.conv.bias"].Values)).relu();
+        var mlp = h.mm(Matrix(w["output.weight"], 1, 8).t()).add(tensor(w["output.bias"].Values));
+        var network = module.forward(x.reshape(32, 1, 1, 3));
+
+        Assert.Equal([32L, 1L], network.shape);
+        Assert.True(network.allclose(mlp, rtol: 1e-6, atol: 1e-6), "the 1x1-conv network and the MLP disagree");
+    }
+
+    [Fact]
+    public void Larger_inputs_go_through_one_shared_per_position_transform_like_a_1x1_conv2d()
+    {
+        var spec = new NetworkSpec(2, 3, 4, [5, 6], Activation.Tanh);
+        using var generator = new Generator(9);
+        using var module = new ConvRegressor(spec, generator);
+        module.eval();
+        var w = module.ExportWeights().ToDictionary(t => t.Name);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn([7, 2, 3, 4], generator: generator);
+
+        // Reference: NCHW conv2d with the stored [out, in, 1, 1] kernels, flattened back in H, W, C order.
+        var h = x.permute(0, 3, 1, 2);
+        h = nn.functional.conv2d(h, Kernel(w["hidden.0.conv.weight"]), tensor(w["hidden.0.conv.bias"].Values)).tanh();
+        h = nn.functional.conv2d(h, Kernel(w["hidden.1.conv.weight"]), tensor(w["hidden.1.conv.bias"].Values)).tanh();
+        var flat = h.permute(0, 2, 3, 1).reshape(7, 2 * 3 * 6);
+        var reference = flat.mm(Matrix(w["output.weight"], 1, 36).t()).add(tensor(w["output.bias"].Values));
+
+        Assert.True(module.forward(x).allclose(reference, rtol: 1e-5, atol: 1e-6), "the network differs from conv2d");
+    }
+
+    [Fact]
+    public void Every_position_is_transformed_by_the_same_weights()
+    {
+        var spec = new NetworkSpec(1, 2, 3, [4]);
+        using var generator = new Generator(3);
+        using var module = new ConvRegressor(spec, generator);
+        module.eval();
+        var w = module.ExportWeights().ToDictionary(t => t.Name);
+        // Make the output read position 0's and position 1's channels with opposite signs: equal positions must cancel.
+        var dense = w["output.weight"].Values;
+        var mirrored = w.Values.Select(t => t.Name == "output.weight"
+            ? t with { Values = [.. dense[..4], .. dense[..4].Select(v => -v)] }
+            : t.Name == "output.bias" ? t with { Values = [0f] } : t).ToList();
+        module.LoadWeights(mirrored);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var position = randn([5, 1, 1, 3], generator: generator);
+
+        var output = module.forward(cat([position, position], dim: 2));
+
+        Assert.True(output.abs().max().item<float>() < 1e-6f);
+    }
+
+    [Fact]
+    public void Dropout_changes_training_outputs_only()
+    {
+        var spec = new NetworkSpec(1, 1, 3, [64], Dropout: 0.5);
+        using var generator = new Generator(2);
+        using var module = new ConvRegressor(spec, generator);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn([8, 3], generator: generator);
+
+        module.train();
+        var first = module.forward(x);
+        var second = module.forward(x);
+        module.eval();
+        var evalFirst = module.forward(x);
+        var evalSecond = module.forward(x);
+
+        Assert.False(first.allclose(second));
+        Assert.True(evalFirst.equal(evalSecond).all().item<bool>());
+    }
+
+    [Fact]
+    public void Invalid_specs_are_refused()
+    {
+        using var generator = new Generator(1);
+
+        Assert.Throws<ArgumentException>(() => new ConvRegressor(new NetworkSpec(1, 1, 0, [4]), generator));
+        Assert.Throws<ArgumentException>(() => new ConvRegressor(new NetworkSpec(1, 1, 2, [4, 0]), generator));
+        Assert.Throws<ArgumentException>(() => new ConvRegressor(new NetworkSpec(1, 1, 2, [4], Dropout: 1), generator));
+    }
+
+    private static Tensor Matrix(ModelService.Model.Artifacts.NamedTensorData data, int rows, int columns) =>
+        tensor(data.Values, [rows, columns]);
+
+    private static Tensor Kernel(ModelService.Model.Artifacts.NamedTensorData data) =>
+        tensor(data.Values, data.Shape.Select(d => (long)d).ToArray());
+}

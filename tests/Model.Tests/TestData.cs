@@ -1,0 +1,79 @@
+using System.Globalization;
+using CsvHelper;
+using ModelService.Model.Data;
+using ModelService.Model.Training;
+using static TorchSharp.torch;
+
+namespace ModelService.Model.Tests;
+
+/// <summary>Data sets and specs the tests share.</summary>
+internal static class TestData
+{
+    public static readonly string[] HouseFeatures = ["square_footage", "rooms"];
+
+    /// <summary>The seed example: price = 500000 x0 + 100000 x1 with x ~ U[0,1).</summary>
+    public static DataTable HousePrices(int rows, int seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        using var x = rand([rows, 2], generator: generator, dtype: ScalarType.Float64);
+        var values = x.data<double>().ToArray();
+        var squareFootage = Enumerable.Range(0, rows).Select(r => values[2 * r]).ToArray();
+        var rooms = Enumerable.Range(0, rows).Select(r => values[(2 * r) + 1]).ToArray();
+        var price = squareFootage.Zip(rooms, (s, n) => (500000 * s) + (100000 * n)).ToArray();
+        return new DataTable([
+            DataColumn.Numeric("square_footage", squareFootage),
+            DataColumn.Numeric("rooms", rooms),
+            DataColumn.Numeric("price", price),
+        ]);
+    }
+
+    /// <summary>The seed job: 16-8 relu, Adam 1e-3, 50 epochs, batch 16, validation 0.2, seed 42.</summary>
+    public static TrainingRequestSpec SeedSpec(TrainingOptions? options = null, NetworkOptions? network = null) =>
+        new("price", HouseFeatures, network ?? new NetworkOptions([16, 8]), options ?? new TrainingOptions());
+
+    /// <summary>Raw rows of a table's features in the given order, row-major.</summary>
+    public static FeatureValue[] Rows(DataTable table, IReadOnlyList<string> features)
+    {
+        var rows = new FeatureValue[table.RowCount * features.Count];
+        for (var r = 0; r < table.RowCount; r++)
+        {
+            for (var f = 0; f < features.Count; f++)
+            {
+                var column = table[features[f]];
+                rows[(r * features.Count) + f] = column.IsMissing(r) ? FeatureValue.Missing
+                    : column.Numbers is { } numbers ? FeatureValue.FromNumber(numbers[r])
+                    : FeatureValue.FromLabel(column.Labels![r]!);
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>436 rows of the California housing data (every 50th row plus rows missing total_bedrooms).</summary>
+    public static DataTable California() => ReadCsv(Path.Combine(AppContext.BaseDirectory, "Data", "california_housing_sample.csv"));
+
+    private static DataTable ReadCsv(string path)
+    {
+        using var reader = new StreamReader(path);
+        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
+        csv.Read();
+        csv.ReadHeader();
+        var header = csv.HeaderRecord!;
+        var cells = header.Select(_ => new List<string>()).ToArray();
+        while (csv.Read())
+        {
+            for (var c = 0; c < header.Length; c++)
+            {
+                cells[c].Add(csv.GetField(c) ?? "");
+            }
+        }
+        return new DataTable(header.Select((name, c) => ToColumn(name, cells[c])).ToArray());
+    }
+
+    private static DataColumn ToColumn(string name, List<string> cells)
+    {
+        var numeric = cells.All(v => v.Length == 0 || double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        return numeric
+            ? DataColumn.Numeric(name, cells.Select(v => v.Length == 0 ? double.NaN : double.Parse(v, CultureInfo.InvariantCulture)).ToArray())
+            : DataColumn.Categorical(name, cells.Select(v => v.Length == 0 ? null : v).ToArray());
+    }
+}

@@ -1,0 +1,75 @@
+// Trains the model the service installs when its store is empty: the seed example's synthetic house prices.
+// Usage: dotnet run --project tools/DefaultModelTrainer -- [output folder, default src/Api/DefaultModel]
+using ModelService.Model.Artifacts;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+using ModelService.Model.Training;
+using static TorchSharp.torch;
+
+var output = Path.GetFullPath(args.Length > 0 ? args[0] : Path.Combine("src", "Api", "DefaultModel"));
+
+var spec = new TrainingRequestSpec(
+    Target: "price",
+    Features: ["square_footage", "rooms"],
+    Network: new NetworkOptions(HiddenChannels: [16, 8]),
+    Options: new TrainingOptions { Epochs = 50, BatchSize = 16, LearningRate = 1e-3, ValidationFraction = 0.2, Seed = 42 });
+
+var trained = Trainer.Train(HousePrices(rows: 1000, seed: 7), spec,
+    e => Console.WriteLine(FormattableString.Invariant($"epoch {e.Epoch,2}/{e.Epochs}: train loss {e.TrainLoss:F5}, validation loss {e.ValidationLoss:F5}")),
+    CancellationToken.None);
+var model = ModelArtifact.WithId(trained, "default", new Dictionary<string, string>
+{
+    ["source"] = "tools/DefaultModelTrainer",
+    ["data"] = "synthetic: price = 500000*square_footage + 100000*rooms, features ~ U[0,1), 1000 rows",
+});
+
+// Save next to the output folder, then swap the two artifact files in so that other files there (the README) stay.
+var staging = output.TrimEnd(Path.DirectorySeparatorChar) + ".new";
+if (Directory.Exists(staging))
+{
+    Directory.Delete(staging, recursive: true);
+}
+ModelArtifact.Save(model, staging);
+Directory.CreateDirectory(output);
+foreach (var file in (string[])[ModelArtifact.WeightsFileName, ModelArtifact.ManifestFileName])
+{
+    File.Move(Path.Combine(staging, file), Path.Combine(output, file), overwrite: true);
+}
+Directory.Delete(staging);
+
+var loaded = new Predictor(ModelArtifact.Load(output));
+var test = HousePrices(rows: 1000, seed: 8);
+var inputs = new FeatureValue[test.RowCount * 2];
+for (var r = 0; r < test.RowCount; r++)
+{
+    inputs[2 * r] = FeatureValue.FromNumber(test["square_footage"].Numbers![r]);
+    inputs[(2 * r) + 1] = FeatureValue.FromNumber(test["rooms"].Numbers![r]);
+}
+var predictions = new double[test.RowCount];
+loaded.Predict(inputs, test.RowCount, predictions);
+var rmse = Math.Sqrt(predictions.Select((p, r) => Math.Pow(p - test["price"].Numbers![r], 2)).Average());
+var middle = loaded.Predict([new Dictionary<string, FeatureValue>
+{
+    ["square_footage"] = FeatureValue.FromNumber(0.5),
+    ["rooms"] = FeatureValue.FromNumber(0.5),
+}])[0];
+
+var m = model.Manifest;
+Console.WriteLine(FormattableString.Invariant($"""
+    wrote {output}
+    parameters {m.Network.ParameterCount}, training {m.Training.DurationSeconds:F3} s, {m.Training.TrainRows} train / {m.Training.ValidationRows} validation rows
+    validation RMSE {m.Metrics.Validation!.Rmse:F1}, held-out test RMSE {rmse:F1} (1000 rows)
+    prediction for square_footage=0.5, rooms=0.5: {middle:F1}
+    """));
+
+// x ~ U[0,1) from LibTorch's generator, so the same seed gives the same rows on every platform.
+static DataTable HousePrices(int rows, int seed)
+{
+    using var generator = new Generator((ulong)seed);
+    using var x = rand([rows, 2], generator: generator, dtype: ScalarType.Float64);
+    var values = x.data<double>().ToArray();
+    var squareFootage = Enumerable.Range(0, rows).Select(r => values[2 * r]).ToArray();
+    var rooms = Enumerable.Range(0, rows).Select(r => values[(2 * r) + 1]).ToArray();
+    var price = squareFootage.Zip(rooms, (s, n) => (500000 * s) + (100000 * n)).ToArray();
+    return new DataTable([DataColumn.Numeric("square_footage", squareFootage), DataColumn.Numeric("rooms", rooms), DataColumn.Numeric("price", price)]);
+}
