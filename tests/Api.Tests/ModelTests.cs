@@ -115,10 +115,10 @@ public sealed class InvalidModelTests
     public async Task A_corrupt_artifact_is_listed_as_invalid_and_the_default_is_installed()
     {
         var storage = ModelServiceFactory.NewStorageFolder();
-        var corrupt = Path.Combine(storage, "models", "mdl_CORRUPTCORRUP");
+        var corrupt = Path.Combine(storage, "models", "mdl_CORRUPTMODEL");
         Directory.CreateDirectory(corrupt);
         File.WriteAllText(Path.Combine(corrupt, "manifest.json"), "{ not json");
-        File.WriteAllText(Path.Combine(storage, "active-model"), "mdl_CORRUPTCORRUP");
+        File.WriteAllText(Path.Combine(storage, "active-model"), "mdl_CORRUPTMODEL");
         Directory.CreateDirectory(Path.Combine(storage, "models", "mdl_HALFWRITTEN1.tmp-1234"));
         try
         {
@@ -128,15 +128,15 @@ public sealed class InvalidModelTests
             var models = (await client.GetJsonAsync("/api/v1/models")).EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!);
 
             Assert.Equal(2, models.Count);
-            var invalid = models["mdl_CORRUPTCORRUP"];
+            var invalid = models["mdl_CORRUPTMODEL"];
             Assert.Equal("invalid", invalid.GetProperty("status").GetString());
             Assert.False(string.IsNullOrEmpty(invalid.GetProperty("error").GetString()));
             Assert.False(invalid.GetProperty("active").GetBoolean());
             var active = await client.GetJsonAsync("/api/v1/models/active");
             Assert.Equal("bundled-default", active.GetProperty("tags").GetProperty("source").GetString());
-            await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_CORRUPTCORRUP/activate", UriKind.Relative), null),
+            await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_CORRUPTMODEL/activate", UriKind.Relative), null),
                 HttpStatusCode.Conflict);
-            Assert.Equal("invalid", (await client.GetJsonAsync("/api/v1/models/mdl_CORRUPTCORRUP")).GetProperty("status").GetString());
+            Assert.Equal("invalid", (await client.GetJsonAsync("/api/v1/models/mdl_CORRUPTMODEL")).GetProperty("status").GetString());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
         }
         finally

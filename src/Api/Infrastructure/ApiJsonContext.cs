@@ -25,5 +25,9 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext;
 internal static class JsonSetup
 {
     public static IServiceCollection AddApiJson(this IServiceCollection services) =>
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
 }
