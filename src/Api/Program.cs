@@ -22,8 +22,8 @@ builder.Services
 
 var app = builder.Build();
 
-app.UseApiErrorHandling();
 app.UseApiRequestLogging();
+app.UseApiErrorHandling();
 app.UseApiSwagger();
 app.UseApiKeyAuth();
 app.UseRateLimiter();

@@ -36,7 +36,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             case ApiProblemException api:
                 return Problem(api.StatusCode, api.Title, api.Message, api.Field);
             case BadHttpRequestException { InnerException: JsonException json }:
-                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", json.Message, JsonField(json.Path));
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
                 return Problem(bad.StatusCode, "Payload too large", "The request body is larger than the configured limit.");
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType:
@@ -44,7 +44,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             case BadHttpRequestException bad:
                 return Problem(bad.StatusCode, "Bad request", bad.Message);
             case JsonException json:
-                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", json.Message, JsonField(json.Path));
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
             default:
                 return Problem(StatusCodes.Status500InternalServerError, "Internal server error",
                     "The server failed to handle the request; the error has been logged.");
@@ -58,6 +58,20 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             return new ProblemDetails { Status = status, Title = title, Detail = detail };
         }
         return new ValidationProblemDetails(Problems.Errors(field, detail)) { Status = status, Title = title, Detail = detail };
+    }
+
+    /// <summary>The serializer's messages name .NET types; a client only needs the field and the position.</summary>
+    private static string Describe(JsonException json)
+    {
+        if (json.Path is null)
+        {
+            return json.Message;
+        }
+        var field = JsonField(json.Path);
+        var position = $"(line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1})";
+        return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? $"Unknown property '{field}' {position}."
+            : $"'{field}' has a value of the wrong type or out of range {position}.";
     }
 
     /// <summary>"$.records[3].rooms" names the field "records[3].rooms"; the document itself is "body".</summary>
