@@ -120,6 +120,8 @@ public sealed class InvalidModelTests
         File.WriteAllText(Path.Combine(corrupt, "manifest.json"), "{ not json");
         File.WriteAllText(Path.Combine(storage, "active-model"), "mdl_CORRUPTMODEL");
         Directory.CreateDirectory(Path.Combine(storage, "models", "mdl_HALFWRITTEN1.tmp-1234"));
+        var interrupted = Path.Combine(storage, "models", ".mdl_INTERRUPTED1.partial-1234");
+        Directory.CreateDirectory(interrupted);
         try
         {
             using var factory = new ModelServiceFactory(null, storage);
@@ -128,6 +130,7 @@ public sealed class InvalidModelTests
             var models = (await client.GetJsonAsync("/api/v1/models")).EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!);
 
             Assert.Equal(2, models.Count);
+            Assert.False(Directory.Exists(interrupted));
             var invalid = models["mdl_CORRUPTMODEL"];
             Assert.Equal("invalid", invalid.GetProperty("status").GetString());
             Assert.False(string.IsNullOrEmpty(invalid.GetProperty("error").GetString()));

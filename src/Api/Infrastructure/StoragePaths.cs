@@ -15,6 +15,7 @@ internal sealed class StoragePaths
         DefaultModel = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, options.Value.DefaultModelPath));
         Directory.CreateDirectory(Datasets);
         Directory.CreateDirectory(Models);
+        RemoveLeftovers();
     }
 
     public string Root { get; }
@@ -28,4 +29,21 @@ internal sealed class StoragePaths
     public string JobsDatabase { get; }
 
     public string DefaultModel { get; }
+
+    /// <summary>Every write goes through a hidden temporary name (a leading dot) before its final rename; whatever is
+    /// still hidden when the service starts was interrupted and is never read, so it is removed.</summary>
+    private void RemoveLeftovers()
+    {
+        foreach (var folder in new[] { Datasets, Models })
+        {
+            foreach (var leftover in Directory.EnumerateDirectories(folder, ".*"))
+            {
+                Directory.Delete(leftover, recursive: true);
+            }
+        }
+        foreach (var leftover in Directory.EnumerateFiles(Root, ".*"))
+        {
+            File.Delete(leftover);
+        }
+    }
 }
