@@ -70,21 +70,24 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
-    public async Task Shutdown_cancels_the_running_job_and_records_why()
+    public async Task Shutdown_cancels_the_running_job_and_leaves_queued_jobs_for_the_next_start()
     {
-        string running;
+        string running, queued;
         using (var first = new ModelServiceFactory(null, _storage))
         {
             var client = first.CreateClient();
             var dataset = (await client.UploadCsvAsync(TestData.HousesCsv(2000, seed: 9))).GetProperty("id").GetString();
             running = (await client.SubmitAsync(new { datasetId = dataset, target = "price", epochs = 1000, batchSize = 1 })).GetProperty("id").GetString()!;
+            queued = (await client.SubmitAsync(new { datasetId = dataset, target = "price", epochs = 1 })).GetProperty("id").GetString()!;
             await client.WaitForJobAsync(running, j => j.GetProperty("status").GetString() == "running");
         }
 
         using var second = new ModelServiceFactory(null, _storage);
+        var restarted = second.CreateClient();
 
-        var job = await second.CreateClient().GetJsonAsync($"/api/v1/training-jobs/{running}");
+        var job = await restarted.GetJsonAsync($"/api/v1/training-jobs/{running}");
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
         Assert.Equal("cancelled by shutdown", job.GetProperty("error").GetString());
+        Assert.Equal("succeeded", (await restarted.WaitForJobAsync(queued)).GetProperty("status").GetString());
     }
 }

@@ -53,6 +53,11 @@ internal sealed partial class TrainingWorker(
         {
             await foreach (var jobId in queue.ReadAllAsync(stoppingToken))
             {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    // Jobs still in the channel stay queued in the store and are queued again by the next start.
+                    break;
+                }
                 try
                 {
                     await RunAsync(jobId, stoppingToken);
@@ -90,7 +95,7 @@ internal sealed partial class TrainingWorker(
         _running[jobId] = cancellation;
         try
         {
-            if (jobs.Get(jobId) is not { Status: JobStatus.Queued } job || !jobs.TryStart(jobId))
+            if (stoppingToken.IsCancellationRequested || jobs.Get(jobId) is not { Status: JobStatus.Queued } job || !jobs.TryStart(jobId))
             {
                 return;
             }
