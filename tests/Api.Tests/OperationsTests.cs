@@ -90,6 +90,7 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
             {
                 var name = $"{operation.Name} {path.Name}";
                 Assert.False(string.IsNullOrEmpty(operation.Value.GetProperty("summary").GetString()), name);
+                Assert.True(operation.Value.TryGetProperty("description", out var description) && description.GetString()!.Length > 20, name);
                 if (operation.Value.TryGetProperty("requestBody", out var body))
                 {
                     Assert.All(body.GetProperty("content").EnumerateObject(),

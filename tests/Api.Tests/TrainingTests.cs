@@ -132,6 +132,25 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     }
 
     [Fact]
+    public async Task Past_the_rate_limit_submissions_are_429_with_retry_after_and_queue_nothing()
+    {
+        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
+        {
+            ["RateLimiting:Training:PermitLimit"] = "1",
+            ["RateLimiting:Training:WindowSeconds"] = "60",
+        });
+        var client = factory.CreateClient();
+        var datasetId = await HousesAsync(client);
+        await client.SubmitAsync(new { datasetId, target = "price", epochs = 1 });
+
+        var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", epochs = 1 });
+
+        await Api.ExpectProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(1, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task An_unknown_dataset_is_404_naming_datasetId()
     {
         var response = await _factory.CreateClient().PostAsJsonAsync("/api/v1/training-jobs", new { datasetId = "ds_AAAAAAAAAAAA", target = "price" });

@@ -18,10 +18,11 @@ internal static class TrainingEndpoints
         group.MapPost("/", Submit).WithName("SubmitTrainingJob")
             .WithSummary("Queue a training job")
             .WithDescription("Validates the request against the dataset and answers 202 at once with the queued job; poll its "
-                + "Location for progress. Only datasetId and target are required; defaults: features = every other column, "
-                + "hiddenChannels [16, 8], activation relu, dropout 0, batchNorm false, epochs 50, batchSize 16, learningRate 0.001, "
-                + "optimizer adam, weightDecay 0, validationFraction 0.2, earlyStoppingPatience null, seed 42, activate false. "
-                + "An unknown datasetId is 404; any other bad field is 400 naming it. A full queue is 503 with Retry-After.")
+                + "Location for progress. Replace datasetId with the id returned by \"Upload a dataset\". Only datasetId and "
+                + "target are required; defaults: features = every other column, hiddenChannels [16, 8], activation relu, "
+                + "dropout 0, batchNorm false, epochs 50, batchSize 16, learningRate 0.001, optimizer adam, weightDecay 0, "
+                + "validationFraction 0.2, earlyStoppingPatience null, seed 42, activate false. An unknown datasetId is 404; "
+                + "any other bad field is 400 naming it. A full queue is 503 with Retry-After.")
             .Accepts<TrainingRequest>("application/json")
             .WithRequestExample("application/json", """
                 {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
