@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Training;
 using static TorchSharp.torch;
@@ -10,6 +11,12 @@ namespace ModelService.Model.Tests;
 internal static class TestData
 {
     public static readonly string[] HouseFeatures = ["square_footage", "rooms"];
+
+    private static readonly Lazy<TrainedModel> s_seedModel = new(() =>
+        Trainer.Train(HousePrices(rows: 1000, seed: 7), SeedSpec(), onEpoch: null, CancellationToken.None));
+
+    /// <summary>The seed job trained once per test run (1000 rows, 16-8 relu, Adam 1e-3, 50 epochs, batch 16).</summary>
+    public static TrainedModel SeedModel => s_seedModel.Value;
 
     /// <summary>The seed example: price = 500000 x0 + 100000 x1 with x ~ U[0,1).</summary>
     public static DataTable HousePrices(int rows, int seed)

@@ -12,8 +12,14 @@ internal static class Activations
     {
         switch (activation)
         {
-            case Activation.Relu:
+            case Activation.Relu when values.Length >= ManagedNetwork.VectorThreshold:
                 TensorPrimitives.Max(values, 0f, values);
+                break;
+            case Activation.Relu:
+                foreach (ref var v in values)
+                {
+                    v = v < 0 ? 0 : v;
+                }
                 break;
             case Activation.LeakyRelu:
                 foreach (ref var v in values)

@@ -12,6 +12,7 @@ namespace ModelService.Model.Inference;
 internal sealed class ManagedNetwork
 {
     private const int StackLimit = 2048;
+    internal const int VectorThreshold = 32;
 
     private readonly NetworkSpec _spec;
     private readonly Layer[] _layers;
@@ -71,7 +72,7 @@ internal sealed class ManagedNetwork
                 }
                 x.CopyTo(flattened.Slice(position * channels, channels));
             }
-            return TensorPrimitives.Dot(_outputWeights, flattened) + _outputBias;
+            return Dot(_outputWeights, flattened) + _outputBias;
         }
         finally
         {
@@ -80,6 +81,21 @@ internal sealed class ManagedNetwork
                 System.Buffers.ArrayPool<float>.Shared.Return(rented);
             }
         }
+    }
+
+    // For the few channels of a typical tabular model a plain loop beats the call and setup cost of a vectorised kernel.
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length >= VectorThreshold)
+        {
+            return TensorPrimitives.Dot(a, b);
+        }
+        float sum = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+        return sum;
     }
 
     // Eval-mode batch norm is y = gamma (z - mean) / sqrt(var + eps) + beta with z = W x + b: scale W's rows and shift b.
@@ -117,7 +133,7 @@ internal sealed class ManagedNetwork
             var weights = matrix.AsSpan();
             for (var o = 0; o < outputs; o++)
             {
-                y[o] = TensorPrimitives.Dot(weights.Slice(o * inputs, inputs), x) + bias[o];
+                y[o] = Dot(weights.Slice(o * inputs, inputs), x) + bias[o];
             }
             Activations.Apply(activation, y);
         }

@@ -15,6 +15,9 @@ internal sealed record LoopOutcome(IReadOnlyList<EpochRecord> History, int BestE
 /// </summary>
 internal static class TrainingLoop
 {
+    // Evaluation runs in slices so that a large data set does not need every layer's activations for all rows at once.
+    private const int EvaluationChunk = 65536;
+
     public static LoopOutcome Run(
         ConvRegressor network,
         EncodedSplit data,
@@ -96,14 +99,17 @@ internal static class TrainingLoop
     /// <summary>Eval-mode outputs (standardised units) for encoded inputs, row-major [rows, inputWidth].</summary>
     public static float[] Predict(ConvRegressor network, float[] inputs, int rows, int inputWidth)
     {
-        if (rows == 0)
-        {
-            return [];
-        }
+        var outputs = new float[rows];
         network.eval();
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        return network.forward(tensor(inputs, [rows, inputWidth])).data<float>().ToArray();
+        using var all = tensor(inputs, [rows, inputWidth]);
+        for (var start = 0; start < rows; start += EvaluationChunk)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(EvaluationChunk, rows - start);
+            network.forward(all.narrow(0, start, count)).data<float>().CopyTo(outputs, start);
+        }
+        return outputs;
     }
 
     private static void Step(
@@ -123,8 +129,16 @@ internal static class TrainingLoop
     {
         network.eval();
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        return nn.functional.mse_loss(network.forward(inputs), targets).item<float>();
+        var rows = inputs.shape[0];
+        double sum = 0;
+        for (long start = 0; start < rows; start += EvaluationChunk)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(EvaluationChunk, rows - start);
+            var loss = nn.functional.mse_loss(network.forward(inputs.narrow(0, start, count)), targets.narrow(0, start, count), nn.Reduction.Sum);
+            sum += loss.item<float>();
+        }
+        return sum / rows;
     }
 
     private static optim.Optimizer CreateOptimizer(ConvRegressor network, TrainingOptions options)

@@ -1,0 +1,26 @@
+using ModelService.Model.Artifacts;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+
+namespace ModelService.Model.Tests;
+
+public sealed class DefaultModelTests
+{
+    [Fact]
+    public void Bundled_default_model_loads_and_prices_the_middle_house_at_about_300000()
+    {
+        var model = ModelArtifact.Load(Path.Combine(AppContext.BaseDirectory, "DefaultModel"));
+
+        var price = new Predictor(model).Predict([new Dictionary<string, FeatureValue>
+        {
+            ["square_footage"] = FeatureValue.FromNumber(0.5),
+            ["rooms"] = FeatureValue.FromNumber(0.5),
+        }])[0];
+
+        Assert.InRange(price, 285_000, 315_000);
+        Assert.Equal(["square_footage", "rooms"], model.Manifest.Features.Select(f => f.Name));
+        Assert.Equal("price", model.Manifest.Target);
+        Assert.Equal([16, 8], model.Manifest.Network.HiddenChannels);
+        Assert.Equal(193, model.Manifest.Network.ParameterCount);
+    }
+}

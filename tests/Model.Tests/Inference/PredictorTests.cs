@@ -1,0 +1,140 @@
+using ModelService.Model.Artifacts;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+using ModelService.Model.Network;
+using ModelService.Model.Training;
+
+namespace ModelService.Model.Tests.Inference;
+
+public sealed class PredictorTests
+{
+    [Fact]
+    public void Concurrent_predictions_equal_sequential_ones()
+    {
+        var predictor = new Predictor(TestData.SeedModel);
+        var rows = TestData.Rows(TestData.HousePrices(2000, 4), TestData.HouseFeatures);
+        var sequential = new double[2000];
+        predictor.Predict(rows, 2000, sequential);
+
+        var results = new double[8][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+        {
+            var mine = new double[2000];
+            for (var r = 0; r < 2000; r++)
+            {
+                // Alternate single rows and small batches so callers overlap in every code path.
+                var count = Math.Min((r + t) % 3 == 0 ? 1 : 7, 2000 - r);
+                predictor.Predict(rows.AsSpan(r * 2, count * 2), count, mine.AsSpan(r, count));
+                r += count - 1;
+            }
+            results[t] = mine;
+        });
+
+        Assert.All(results, r => Assert.Equal(sequential, r));
+    }
+
+    [Fact]
+    public void Records_are_matched_by_name_and_absent_features_are_imputed()
+    {
+        var predictor = new Predictor(TestData.SeedModel);
+        var median = TestData.SeedModel.Manifest.Features[1].ImputeValue!.Value;
+
+        var predictions = predictor.Predict([
+            new Dictionary<string, FeatureValue> { ["rooms"] = FeatureValue.FromNumber(0.5), ["square_footage"] = FeatureValue.FromNumber(0.25) },
+            new Dictionary<string, FeatureValue> { ["square_footage"] = FeatureValue.FromNumber(0.25) },
+            new Dictionary<string, FeatureValue> { ["square_footage"] = FeatureValue.FromNumber(0.25), ["rooms"] = FeatureValue.FromNumber(median) },
+        ]);
+
+        var direct = new double[1];
+        predictor.Predict([FeatureValue.FromNumber(0.25), FeatureValue.FromNumber(0.5)], 1, direct);
+        Assert.Equal(direct[0], predictions[0]);
+        Assert.Equal(predictions[2], predictions[1]);
+    }
+
+    [Fact]
+    public void An_unknown_field_is_refused_by_name()
+    {
+        var predictor = new Predictor(TestData.SeedModel);
+
+        var error = Assert.Throws<ArgumentException>(() => predictor.Predict(
+            [new Dictionary<string, FeatureValue> { ["square_footge"] = FeatureValue.FromNumber(0.5) }]));
+
+        Assert.Contains("'square_footge'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wrong_row_lengths_are_refused()
+    {
+        var predictor = new Predictor(TestData.SeedModel);
+
+        Assert.Throws<ArgumentException>(() => predictor.Predict([FeatureValue.FromNumber(1)], 1, new double[1]));
+        Assert.Throws<ArgumentException>(() => predictor.Predict([FeatureValue.FromNumber(1), FeatureValue.FromNumber(1)], 1, new double[2]));
+    }
+
+    [Theory]
+    [InlineData(Activation.Relu, false, 0.0)]
+    [InlineData(Activation.Relu, true, 0.0)]
+    [InlineData(Activation.LeakyRelu, true, 0.0)]
+    [InlineData(Activation.Gelu, true, 0.0)]
+    [InlineData(Activation.Gelu, false, 0.2)]
+    [InlineData(Activation.Tanh, true, 0.2)]
+    [InlineData(Activation.Sigmoid, true, 0.0)]
+    [InlineData(Activation.Sigmoid, false, 0.0)]
+    public void Managed_predictions_match_the_TorchSharp_network(Activation activation, bool batchNorm, double dropout)
+    {
+        var data = TestData.California();
+        var features = data.Columns.Select(c => c.Name).Where(n => n != "median_house_value").ToArray();
+        var spec = new TrainingRequestSpec("median_house_value", features, new NetworkOptions([12, 6], activation, dropout, batchNorm),
+            new TrainingOptions { Epochs = 4, LearningRate = 0.01 });
+        var model = Trainer.Train(data, spec, null, CancellationToken.None);
+        var rows = TestData.Rows(data, features);
+
+        AssertManagedMatchesTorch(model, rows, data.RowCount);
+    }
+
+    [Fact]
+    public void Managed_predictions_match_the_TorchSharp_network_on_multi_position_inputs()
+    {
+        var spec = new NetworkSpec(2, 2, 2, [5, 3], Activation.Gelu, BatchNorm: true);
+        var model = Models.Random(spec, seed: 11);
+        var data = TestData.HousePrices(rows: 64, seed: 5);
+        var rows = Enumerable.Range(0, 64 * 8)
+            .Select(i => FeatureValue.FromNumber(data["price"].Numbers![i / 8] / 1e5 * ((i % 8) - 3.5)))
+            .ToArray();
+
+        AssertManagedMatchesTorch(model, rows, 64);
+    }
+
+    [Fact]
+    public void Erfc_is_accurate_to_about_one_part_in_ten_million()
+    {
+        var x = Enumerable.Range(-600, 1201).Select(i => i / 100.0).ToArray();
+        using var reference = TorchSharp.torch.tensor(x).erfc();
+        var expected = reference.data<double>().ToArray();
+
+        for (var i = 0; i < x.Length; i++)
+        {
+            var error = Math.Abs(Activations.Erfc(x[i]) - expected[i]) / expected[i];
+            Assert.True(error < 2e-7, $"erfc({x[i]}) relative error {error:E2}");
+        }
+    }
+
+    private static void AssertManagedMatchesTorch(TrainedModel model, FeatureValue[] rows, int rowCount)
+    {
+        var managed = new double[rowCount];
+        var reference = new double[rowCount];
+        new Predictor(model).Predict(rows, rowCount, managed);
+        using (var torch = new TorchForward(model))
+        {
+            torch.Predict(rows, rowCount, reference);
+        }
+
+        var scale = model.Manifest.TargetScaling.Std;
+        for (var r = 0; r < rowCount; r++)
+        {
+            var tolerance = 1e-4 * Math.Max(Math.Abs(reference[r]), scale);
+            Assert.True(Math.Abs(managed[r] - reference[r]) <= tolerance, $"row {r}: managed {managed[r]}, torch {reference[r]}");
+        }
+        Assert.True(managed.Distinct().Count() > rowCount / 2, "predictions should vary with the input");
+    }
+}
