@@ -13,7 +13,7 @@ internal sealed class RateLimitingOptions
     public const string Section = "RateLimiting";
 
     [Required]
-    public WindowLimit Predictions { get; set; } = new() { PermitLimit = 10_000, WindowSeconds = 1 };
+    public WindowLimit Predictions { get; set; } = new() { PermitLimit = 100_000, WindowSeconds = 1 };
 
     [Required]
     public WindowLimit Training { get; set; } = new() { PermitLimit = 60, WindowSeconds = 60 };
