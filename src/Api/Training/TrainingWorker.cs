@@ -62,7 +62,7 @@ internal sealed partial class TrainingWorker(
                 {
                     await RunAsync(jobId, stoppingToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     LogWorkerError(logger, e, jobId);
                 }
