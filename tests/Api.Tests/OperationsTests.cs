@@ -72,8 +72,9 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
     {
         var client = _factory.CreateClient();
 
-        var ui = await client.GetAsync(new Uri("/swagger/index.html", UriKind.Relative));
+        var ui = await client.GetAsync(new Uri("/swagger", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Contains("swagger-ui", await ui.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var document = await client.GetJsonAsync("/swagger/v1/swagger.json");
 
         var paths = document.GetProperty("paths");

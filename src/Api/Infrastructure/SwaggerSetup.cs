@@ -48,6 +48,8 @@ internal static class SwaggerSetup
         {
             options.SwaggerEndpoint("/swagger/v1/swagger.json", "ModelService v1");
             options.DocumentTitle = "ModelService API";
+            options.EnableTryItOutByDefault();
+            options.EnablePersistAuthorization();
         });
         return app;
     }
