@@ -195,14 +195,23 @@ public sealed class DatasetTests : IDisposable
         Assert.Equal("a", info.GetProperty("columns")[0].GetProperty("name").GetString());
     }
 
-    [Fact]
-    public async Task Other_content_types_are_415()
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData(null)]
+    public async Task Other_content_types_are_415(string? contentType)
     {
         var client = _factory.CreateClient();
+        using var content = new ByteArrayContent("a,y\n1,2\n"u8.ToArray());
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Bytes("a,y\n1,2\n"u8.ToArray(), "text/plain"));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), content);
 
         await Api.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        Assert.Empty((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
     }
 
     [Fact]

@@ -57,8 +57,8 @@ internal static class DatasetEndpoints
         CancellationToken cancellationToken)
     {
         var kind = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ? mediaType.MediaType.Value : null;
-        var isCsv = kind is "text/csv" or "application/csv";
-        var isJson = kind is "application/json" || (kind?.EndsWith("+json", StringComparison.Ordinal) ?? false);
+        var isCsv = string.Equals(kind, "text/csv", StringComparison.OrdinalIgnoreCase);
+        var isJson = string.Equals(kind, "application/json", StringComparison.OrdinalIgnoreCase);
         if (!isCsv && !isJson)
         {
             return TypedResults.Problem($"Send text/csv or application/json; got '{request.ContentType ?? "no content type"}'.",
