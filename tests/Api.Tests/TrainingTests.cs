@@ -132,6 +132,32 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     }
 
     [Fact]
+    public async Task A_diverging_job_fails_with_advice_instead_of_storing_a_broken_model()
+    {
+        var client = _factory.CreateClient();
+        var datasetId = await HousesAsync(client);
+
+        var job = await client.SubmitAsync(new { datasetId, target = "price", epochs = 20, optimizer = "sgd", learningRate = 10.0 });
+        var failed = await client.WaitForJobAsync(job.GetProperty("id").GetString()!);
+
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains("learning rate", failed.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_constant_target_still_gives_a_readable_model()
+    {
+        var client = _factory.CreateClient();
+        var dataset = await client.UploadCsvAsync("x,y\n0.1,5\n0.2,5\n0.3,5\n0.4,5\n0.5,5\n");
+
+        var job = await client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "y", epochs = 2 });
+
+        var model = await client.GetJsonAsync($"/api/v1/models/{job.GetProperty("modelId").GetString()}");
+        Assert.Equal("y", model.GetProperty("target").GetString());
+        await client.GetJsonAsync("/api/v1/models");
+    }
+
+    [Fact]
     public async Task Past_the_rate_limit_submissions_are_429_with_retry_after_and_queue_nothing()
     {
         using var factory = new ModelServiceFactory(new Dictionary<string, string?>

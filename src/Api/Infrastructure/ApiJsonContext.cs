@@ -9,7 +9,8 @@ namespace ModelService.Api.Infrastructure;
 
 /// <summary>Source-generated serialisation for every DTO (camelCase; unknown request properties are errors, so a
 /// misspelt option is not silently ignored).</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(DatasetInfo))]
 [JsonSerializable(typeof(IReadOnlyList<DatasetInfo>))]
 [JsonSerializable(typeof(DatasetUpload))]
@@ -29,5 +30,7 @@ internal static class JsonSetup
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
             options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // A metric such as R² is undefined (NaN) for a constant target; it is shown as "NaN" rather than failing the response.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
 }

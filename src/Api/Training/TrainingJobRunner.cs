@@ -39,8 +39,9 @@ internal sealed class TrainingJobRunner(
         {
             trained = Trainer.Train(data, spec, OnEpoch, cancellationToken);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            // The trainer's way of saying the data or settings cannot work (or training diverged).
             throw new JobFailedException(e.Message, e);
         }
         finally
