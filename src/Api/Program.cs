@@ -1,6 +1,39 @@
+using ModelService.Api.Datasets;
+using ModelService.Api.Health;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Models;
+using ModelService.Api.Predictions;
+using ModelService.Api.Training;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddApiLogging();
+builder.Services
+    .AddApiOptions()
+    .AddApiProblemDetails()
+    .AddApiJson()
+    .AddApiKeyAuth()
+    .AddApiRateLimiting()
+    .AddApiSwagger()
+    .AddStorage()
+    .AddModels()
+    .AddTraining()
+    .AddHealth();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => Results.Ok());
+
+app.UseApiRequestLogging();
+app.UseApiErrorHandling();
+app.UseApiSwagger();
+app.UseApiKeyAuth();
+app.UseRateLimiter();
+
+app.MapDatasets();
+app.MapTraining();
+app.MapModels();
+app.MapPredictions();
+app.MapHealth();
+
 app.Run();
 
 public partial class Program;

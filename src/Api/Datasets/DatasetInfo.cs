@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace ModelService.Api.Datasets;
+
+/// <summary>A stored dataset as the API shows it.</summary>
+internal sealed record DatasetInfo(
+    string Id,
+    string Name,
+    int RowCount,
+    string Sha256,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<ColumnInfo> Columns);
+
+/// <summary>One column: its inferred type and statistics over non-missing values.</summary>
+/// <param name="Type">"numeric" or "categorical".</param>
+/// <param name="Missing">Number of empty cells.</param>
+/// <param name="Categories">Distinct values of a categorical column, sorted ordinally (at most
+/// <see cref="DatasetBuilder.MaxListedCategories"/>).</param>
+/// <param name="DistinctCount">Number of distinct values of a categorical column.</param>
+internal sealed record ColumnInfo(
+    string Name,
+    string Type,
+    int Missing,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Min = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Max = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Mean = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Categories = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DistinctCount = null);
+
+/// <summary>The JSON upload body.</summary>
+internal sealed record DatasetUpload(string? Name, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Rows);
+
+internal static class ColumnTypes
+{
+    public const string Numeric = "numeric";
+    public const string Categorical = "categorical";
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ModelService.Api.Infrastructure;
+
+namespace ModelService.Api.Health;
+
+/// <summary>Writes and removes a small file under the storage root: the service cannot train or upload without it.</summary>
+internal sealed class StorageHealthCheck(StoragePaths paths) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var probe = Path.Combine(paths.Root, $".health-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllBytesAsync(probe, [1], cancellationToken);
+            File.Delete(probe);
+            return HealthCheckResult.Healthy("Storage is writable.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return HealthCheckResult.Unhealthy($"Storage at {paths.Root} is not writable: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ModelService.Api.Infrastructure;
+
+/// <summary>Turns every exception into a problem response: bad input keeps its 4xx status and message, anything else
+/// is a 500 whose detail reveals nothing about the code.</summary>
+internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            return true;
+        }
+        var problem = ToProblem(exception);
+        if (problem.Status >= StatusCodes.Status500InternalServerError)
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static ProblemDetails ToProblem(Exception exception)
+    {
+        switch (exception)
+        {
+            case ApiProblemException api:
+                return Problem(api.StatusCode, api.Title, api.Message, api.Field);
+            case BadHttpRequestException { InnerException: JsonException json }:
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
+            case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
+                return Problem(bad.StatusCode, "Payload too large", "The request body is larger than the configured limit.");
+            case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType:
+                return Problem(bad.StatusCode, "Unsupported media type", bad.Message);
+            case BadHttpRequestException bad:
+                return Problem(bad.StatusCode, "Bad request", bad.Message);
+            case JsonException json:
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
+            default:
+                return Problem(StatusCodes.Status500InternalServerError, "Internal server error",
+                    "The server failed to handle the request; the error has been logged.");
+        }
+    }
+
+    private static ProblemDetails Problem(int status, string title, string detail, string? field = null)
+    {
+        if (field is null)
+        {
+            return new ProblemDetails { Status = status, Title = title, Detail = detail };
+        }
+        return new ValidationProblemDetails(Problems.Errors(field, detail)) { Status = status, Title = title, Detail = detail };
+    }
+
+    /// <summary>The serializer's messages name .NET types; a client only needs the field and the position.</summary>
+    private static string Describe(JsonException json)
+    {
+        if (json.Path is null)
+        {
+            return json.Message;
+        }
+        var field = JsonField(json.Path);
+        var position = $"(line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1})";
+        return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? $"Unknown property '{field}' {position}."
+            : $"'{field}' has a value of the wrong type or out of range {position}.";
+    }
+
+    /// <summary>"$.records[3].rooms" names the field "records[3].rooms"; the document itself is "body".</summary>
+    private static string JsonField(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

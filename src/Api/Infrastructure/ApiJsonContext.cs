@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModelService.Api.Datasets;
+using ModelService.Api.Models;
+using ModelService.Api.Predictions;
+using ModelService.Api.Training;
+
+namespace ModelService.Api.Infrastructure;
+
+/// <summary>Source-generated serialisation for every DTO (camelCase; unknown request properties are errors, so a
+/// misspelt option is not silently ignored).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(DatasetInfo))]
+[JsonSerializable(typeof(IReadOnlyList<DatasetInfo>))]
+[JsonSerializable(typeof(DatasetUpload))]
+[JsonSerializable(typeof(TrainingRequest))]
+[JsonSerializable(typeof(TrainingJob))]
+[JsonSerializable(typeof(IReadOnlyList<TrainingJob>))]
+[JsonSerializable(typeof(ModelInfo))]
+[JsonSerializable(typeof(ModelInfo[]))]
+[JsonSerializable(typeof(PredictionRequest))]
+[JsonSerializable(typeof(PredictionResponse))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;
+
+internal static class JsonSetup
+{
+    public static IServiceCollection AddApiJson(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // A metric such as R² is undefined (NaN) for a constant target; it is shown as "NaN" rather than failing the response.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+}

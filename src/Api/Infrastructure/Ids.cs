@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace ModelService.Api.Infrastructure;
+
+/// <summary>Opaque ids: a kind prefix and 12 random URL-safe characters. The strict pattern keeps any id that reaches
+/// the file system from naming anything outside its folder.</summary>
+internal static partial class Ids
+{
+    public const string DatasetPrefix = "ds_";
+    public const string ModelPrefix = "mdl_";
+    public const string JobPrefix = "job_";
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    private const int RandomLength = 12;
+
+    public static string NewDatasetId() => New(DatasetPrefix);
+
+    public static string NewModelId() => New(ModelPrefix);
+
+    public static string NewJobId() => New(JobPrefix);
+
+    public static bool IsDatasetId(string? id) => IsValid(id, DatasetPrefix);
+
+    public static bool IsModelId(string? id) => IsValid(id, ModelPrefix);
+
+    public static bool IsJobId(string? id) => IsValid(id, JobPrefix);
+
+    private static string New(string prefix) => prefix + RandomNumberGenerator.GetString(Alphabet, RandomLength);
+
+    private static bool IsValid(string? id, string prefix) =>
+        id is not null && id.StartsWith(prefix, StringComparison.Ordinal) && Suffix().IsMatch(id.AsSpan(prefix.Length));
+
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{12}\z")]
+    private static partial Regex Suffix();
+}

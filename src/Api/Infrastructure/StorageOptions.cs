@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModelService.Api.Infrastructure;
+
+/// <summary>Where datasets, models and the job database live (section "Storage").</summary>
+internal sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Root folder; relative paths are resolved against the content root.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Root { get; set; } = "data";
+
+    /// <summary>The bundled model installed into an empty store; relative paths are resolved against the app folder.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DefaultModelPath { get; set; } = "DefaultModel";
+}

@@ -1,0 +1,96 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Models;
+using ModelService.Model.Artifacts;
+using ModelService.Model.Inference;
+
+namespace ModelService.Api.Predictions;
+
+internal static class PredictionEndpoints
+{
+    public static RouteGroupBuilder MapPredictions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/predictions").WithTags("Predictions");
+
+        group.MapPost("/", Predict).WithName("Predict")
+            .WithSummary("Score rows with the active model (or modelId)")
+            .WithDescription("Either \"records\" (objects of named raw values) or \"instances\" (arrays of raw values in the model's "
+                + "feature order). Numeric features take JSON numbers only; categorical ones take strings. A missing or null value "
+                + "is imputed as in training; a category not seen in training is encoded as all zeros. An unknown field, a string "
+                + "for a numeric feature or an instance of the wrong width is 400 naming it. An unknown modelId is 404. At most "
+                + "Predictions:MaxRows rows per request (413 beyond). Predictions are in the target's units.")
+            .Accepts<PredictionRequest>("application/json")
+            .WithRequestExample("application/json", """
+                {"records": [{"square_footage": 0.5, "rooms": 0.5}, {"square_footage": 0.9, "rooms": 0.2}]}
+                """)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireAuthorization(ApiPolicies.Read)
+            .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
+
+        return group;
+    }
+
+    private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
+        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !(mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || mediaType.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            return TypedResults.Problem($"Send application/json; got '{request.ContentType ?? "no content type"}'.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
+        }
+        using var body = await RequestBody.ReadAsync(request, cancellationToken);
+        var envelope = PredictionRequestReader.ReadEnvelope(body.Span);
+        Predictor? model;
+        if (envelope.ModelId is null)
+        {
+            // Read once: a concurrent activation does not change the model this request uses.
+            model = registry.Active;
+            if (model is null)
+            {
+                return TypedResults.Problem("No model is loaded yet.", statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Service unavailable");
+            }
+        }
+        else
+        {
+            if (!Ids.IsModelId(envelope.ModelId))
+            {
+                return Problems.Invalid("modelId", $"'{envelope.ModelId}' is not a model id.");
+            }
+            try
+            {
+                model = registry.GetPredictor(envelope.ModelId);
+            }
+            catch (InvalidModelArtifactException e)
+            {
+                return Problems.Conflict($"Model '{envelope.ModelId}' cannot be used: its artifact is invalid ({e.Message}).");
+            }
+            if (model is null)
+            {
+                return Problems.NotFound("modelId", $"No model with id '{envelope.ModelId}'.");
+            }
+        }
+        using var rows = PredictionRequestReader.ReadRows(body.Span, envelope, model, options.Value.MaxRows);
+        var predictions = ArrayPool<double>.Shared.Rent(rows.RowCount);
+        try
+        {
+            model.Predict(rows.Values, rows.RowCount, predictions.AsSpan(0, rows.RowCount));
+        }
+        catch (ArgumentException e)
+        {
+            ArrayPool<double>.Shared.Return(predictions);
+            return Problems.Invalid(envelope.Form, e.Message);
+        }
+        return new PredictionsResult(model.Manifest.Id, predictions, rows.RowCount);
+    }
+}

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModelService.Api.Predictions;
+
+/// <summary>Prediction limits (section "Predictions").</summary>
+internal sealed class PredictionOptions
+{
+    public const string Section = "Predictions";
+
+    /// <summary>Most rows in one prediction request; more is answered with 413.</summary>
+    [Range(1, 50_000_000)]
+    public int MaxRows { get; set; } = 200_000;
+
+    /// <summary>Loaded models kept in memory besides the active one.</summary>
+    [Range(1, 1000)]
+    public int ModelCacheSize { get; set; } = 4;
+}

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using ModelService.Api.Infrastructure;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+using ModelService.Model.Preprocessing;
+
+namespace ModelService.Api.Predictions;
+
+/// <summary>Rows of raw feature values in model order, in a pooled buffer; return it with <see cref="Dispose"/>.</summary>
+internal sealed class FeatureRows(FeatureValue[] values, int rowCount, int width) : IDisposable
+{
+    private FeatureValue[] _values = values;
+
+    public int RowCount { get; } = rowCount;
+
+    public ReadOnlySpan<FeatureValue> Values => _values.AsSpan(0, RowCount * width);
+
+    public void Dispose()
+    {
+        var values = Interlocked.Exchange(ref _values, []);
+        if (values.Length > 0)
+        {
+            ArrayPool<FeatureValue>.Shared.Return(values, clearArray: true);
+        }
+    }
+}
+
+/// <summary>Reads <c>{"records": [...]}</c> or <c>{"instances": [...]}</c> (and an optional <c>modelId</c>, in any
+/// position) straight from UTF-8 into <see cref="FeatureValue"/> rows: no per-row dictionaries or DOM.</summary>
+internal static class PredictionRequestReader
+{
+    public const string Records = "records";
+    public const string Instances = "instances";
+
+    /// <summary>The top-level shape: where the rows start, which form they take, and the model id if any.</summary>
+    public readonly record struct Envelope(string Form, int RowsStart, string? ModelId);
+
+    public static Envelope ReadEnvelope(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw ApiProblemException.Validation("body", "The body must be a JSON object with 'records' or 'instances'.");
+        }
+        string? form = null, modelId = null;
+        var start = -1;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var property = reader.GetString()!;
+            reader.Read();
+            switch (property)
+            {
+                case Records or Instances when form is not null:
+                    throw ApiProblemException.Validation(property, "Give either 'records' or 'instances', not both.");
+                case Records or Instances:
+                    form = property;
+                    start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    break;
+                case "modelId":
+                    modelId = reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.Null => null,
+                        _ => throw ApiProblemException.Validation("modelId", "'modelId' must be a string."),
+                    };
+                    break;
+                default:
+                    throw ApiProblemException.Validation(property, $"Unknown property '{property}'; expected 'records' or 'instances' and optionally 'modelId'.");
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        {
+            throw ApiProblemException.Validation("body", "The body must be a single JSON object.");
+        }
+        if (form is null)
+        {
+            throw ApiProblemException.Validation("body", "Give the rows to score in 'records' (named values) or 'instances' (values in feature order).");
+        }
+        return new Envelope(form, start, modelId);
+    }
+
+    public static FeatureRows ReadRows(ReadOnlySpan<byte> json, Envelope envelope, Predictor model, int maxRows)
+    {
+        var features = model.Manifest.Features;
+        var reader = new Utf8JsonReader(json[envelope.RowsStart..]);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw ApiProblemException.Validation(envelope.Form, $"'{envelope.Form}' must be an array of rows.");
+        }
+        var buffer = new RowBuffer(features.Count);
+        try
+        {
+            var names = envelope.Form == Records ? features.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray() : null;
+            var categories = features.Select(f => f.Categories?.Select(c => (Bytes: Encoding.UTF8.GetBytes(c), Label: c)).ToArray()).ToArray();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (buffer.RowCount == maxRows)
+                {
+                    throw new ApiProblemException(StatusCodes.Status413PayloadTooLarge, "Too many rows",
+                        $"At most {maxRows} rows can be scored in one request (Predictions:MaxRows).", envelope.Form);
+                }
+                var row = buffer.AddRow();
+                if (names is not null)
+                {
+                    ReadRecord(ref reader, row, buffer.RowCount - 1, features, names, categories);
+                }
+                else
+                {
+                    ReadInstance(ref reader, row, buffer.RowCount - 1, features, categories);
+                }
+            }
+            if (buffer.RowCount == 0)
+            {
+                throw ApiProblemException.Validation(envelope.Form, $"'{envelope.Form}' is empty; send at least one row.");
+            }
+            return buffer.Detach();
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private static void ReadRecord(ref Utf8JsonReader reader, Span<FeatureValue> row, int index, IReadOnlyList<FeatureTransform> features,
+        byte[][] names, (byte[] Bytes, string Label)[]?[] categories)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw ApiProblemException.Validation($"records[{index}]", $"Record {index} must be an object of feature values.");
+        }
+        Span<bool> seen = stackalloc bool[Math.Min(features.Count, 1024)];
+        var expected = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            // Records usually list features in the same order, so the next feature is tried first.
+            var column = expected < names.Length && reader.ValueTextEquals(names[expected]) ? expected : Find(ref reader, names);
+            if (column < 0)
+            {
+                var name = reader.GetString();
+                throw ApiProblemException.Validation($"records[{index}].{name}",
+                    $"Record {index}: the model has no feature '{name}'; its features are: {string.Join(", ", features.Select(f => f.Name))}.");
+            }
+            if (column < seen.Length)
+            {
+                if (seen[column])
+                {
+                    throw ApiProblemException.Validation($"records[{index}].{features[column].Name}",
+                        $"Record {index} gives '{features[column].Name}' twice.");
+                }
+                seen[column] = true;
+            }
+            reader.Read();
+            row[column] = ReadValue(ref reader, features[column], categories[column], $"records[{index}].{features[column].Name}");
+            expected = column + 1;
+        }
+    }
+
+    private static void ReadInstance(ref Utf8JsonReader reader, Span<FeatureValue> row, int index, IReadOnlyList<FeatureTransform> features,
+        (byte[] Bytes, string Label)[]?[] categories)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw ApiProblemException.Validation($"instances[{index}]", $"Instance {index} must be an array of {features.Count} values.");
+        }
+        var column = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (column == features.Count)
+            {
+                throw WrongWidth(index, column + 1, features);
+            }
+            row[column] = ReadValue(ref reader, features[column], categories[column], $"instances[{index}][{column}]");
+            column++;
+        }
+        if (column != features.Count)
+        {
+            throw WrongWidth(index, column, features);
+        }
+    }
+
+    private static FeatureValue ReadValue(ref Utf8JsonReader reader, FeatureTransform feature, (byte[] Bytes, string Label)[]? categories, string field)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return FeatureValue.Missing;
+            case JsonTokenType.Number when feature.Type == ColumnType.Numeric:
+                if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
+                {
+                    throw ApiProblemException.Validation(field, $"The value of '{feature.Name}' is out of range.");
+                }
+                return FeatureValue.FromNumber(number);
+            case JsonTokenType.String when feature.Type == ColumnType.Numeric:
+                throw ApiProblemException.Validation(field,
+                    $"'{feature.Name}' is numeric: send a JSON number, not a string (got \"{reader.GetString()}\").");
+            case JsonTokenType.String or JsonTokenType.Number:
+                // A categorical value: reuse the model's own string for a known category; a number counts by its text.
+                foreach (var (bytes, label) in categories ?? [])
+                {
+                    if (reader.TokenType == JsonTokenType.String ? reader.ValueTextEquals(bytes) : reader.ValueSpan.SequenceEqual(bytes))
+                    {
+                        return FeatureValue.FromLabel(label);
+                    }
+                }
+                return FeatureValue.FromLabel(reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan));
+            default:
+                throw ApiProblemException.Validation(field,
+                    $"'{feature.Name}' takes {(feature.Type == ColumnType.Numeric ? "a number" : "a string")} or null; got {reader.TokenType}.");
+        }
+    }
+
+    private static int Find(ref Utf8JsonReader reader, byte[][] names)
+    {
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (reader.ValueTextEquals(names[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static ApiProblemException WrongWidth(int index, int count, IReadOnlyList<FeatureTransform> features) =>
+        ApiProblemException.Validation($"instances[{index}]",
+            $"Instance {index} has {count} values; the model takes {features.Count}: {string.Join(", ", features.Select(f => f.Name))}.");
+
+    /// <summary>A growable pooled array of rows, each starting all-missing.</summary>
+    private sealed class RowBuffer(int width) : IDisposable
+    {
+        private FeatureValue[] _values = ArrayPool<FeatureValue>.Shared.Rent(Math.Max(width, 1) * 256);
+
+        public int RowCount { get; private set; }
+
+        public Span<FeatureValue> AddRow()
+        {
+            var end = (RowCount + 1) * width;
+            if (end > _values.Length)
+            {
+                var larger = ArrayPool<FeatureValue>.Shared.Rent(_values.Length * 2);
+                _values.AsSpan(0, RowCount * width).CopyTo(larger);
+                ArrayPool<FeatureValue>.Shared.Return(_values, clearArray: true);
+                _values = larger;
+            }
+            var row = _values.AsSpan(RowCount * width, width);
+            row.Fill(FeatureValue.Missing);
+            RowCount++;
+            return row;
+        }
+
+        public FeatureRows Detach()
+        {
+            var rows = new FeatureRows(_values, RowCount, width);
+            _values = [];
+            return rows;
+        }
+
+        public void Dispose()
+        {
+            if (_values.Length > 0)
+            {
+                ArrayPool<FeatureValue>.Shared.Return(_values, clearArray: true);
+                _values = [];
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ModelService.Api.Datasets;
+using ModelService.Api.Infrastructure;
+
+namespace ModelService.Api.Training;
+
+internal static class TrainingEndpoints
+{
+    public const int DefaultListLimit = 100;
+    public const int MaxListLimit = 1000;
+
+    public static RouteGroupBuilder MapTraining(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/training-jobs").WithTags("Training jobs");
+
+        group.MapPost("/", Submit).WithName("SubmitTrainingJob")
+            .WithSummary("Queue a training job")
+            .WithDescription("Validates the request against the dataset and answers 202 at once with the queued job; poll its "
+                + "Location for progress. Replace datasetId with the id returned by \"Upload a dataset\". Only datasetId and "
+                + "target are required; defaults: features = every other column, hiddenChannels [16, 8], activation relu, "
+                + "dropout 0, batchNorm false, epochs 50, batchSize 16, learningRate 0.001, optimizer adam, weightDecay 0, "
+                + "validationFraction 0.2, earlyStoppingPatience null, seed 42, activate false. An unknown datasetId is 404; "
+                + "any other bad field is 400 naming it. A full queue is 503 with Retry-After.")
+            .Accepts<TrainingRequest>("application/json")
+            .WithRequestExample("application/json", """
+                {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
+                 "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": true}
+                """)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireAuthorization(ApiPolicies.Write)
+            .RequireRateLimiting(RateLimitingSetup.TrainingPolicy);
+
+        group.MapGet("/", List).WithName("ListTrainingJobs")
+            .WithSummary("List training jobs, newest first")
+            .WithDescription("Optional status filter (queued, running, succeeded, failed, cancelled) and limit (1-1000, default 100).")
+            .RequireAuthorization(ApiPolicies.Read);
+
+        group.MapGet("/{id}", Get).WithName("GetTrainingJob")
+            .WithSummary("One training job with its progress and per-epoch loss history")
+            .WithDescription("Losses are the mean squared error on the standardised target. A job that was running when the service "
+                + "stopped unexpectedly is failed with the error \"interrupted by restart\"; queued jobs are queued again at start-up.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPolicies.Read);
+
+        group.MapPost("/{id}/cancel", Cancel).WithName("CancelTrainingJob")
+            .WithSummary("Cancel a training job")
+            .WithDescription("A queued job becomes cancelled at once; a running job stops at its next batch (poll it to see it "
+                + "cancelled). 409 when the job has already finished.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiPolicies.Write);
+
+        return group;
+    }
+
+    private static Results<Accepted<TrainingJob>, ValidationProblem, ProblemHttpResult> Submit(
+        TrainingRequest? request, DatasetStore datasets, JobStore jobs, TrainingQueue queue,
+        IOptions<TrainingJobOptions> options, HttpContext http)
+    {
+        if (request is null)
+        {
+            return Problems.Invalid("body", "Send a TrainingRequest: at least {\"datasetId\": \"...\", \"target\": \"...\"}.");
+        }
+        if (string.IsNullOrEmpty(request.DatasetId))
+        {
+            return Problems.Invalid("datasetId", "'datasetId' is required.");
+        }
+        if (!Ids.IsDatasetId(request.DatasetId))
+        {
+            return Problems.Invalid("datasetId", $"'{request.DatasetId}' is not a dataset id.");
+        }
+        if (datasets.Get(request.DatasetId) is not { } dataset)
+        {
+            return Problems.NotFound("datasetId", $"No dataset with id '{request.DatasetId}'.");
+        }
+        var (normalised, errors) = TrainingRequestValidator.Validate(request, dataset, options.Value);
+        if (normalised is null)
+        {
+            return Problems.Invalid(errors);
+        }
+        var job = jobs.Create(normalised);
+        if (!queue.TryEnqueue(job.Id))
+        {
+            jobs.Remove(job.Id);
+            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem($"The training queue is full ({options.Value.QueueCapacity} jobs); try again later.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Training queue full");
+        }
+        return TypedResults.Accepted(Location(job.Id), job);
+    }
+
+    private static Results<Ok<IReadOnlyList<TrainingJob>>, ValidationProblem> List(JobStore jobs, string? status, int? limit)
+    {
+        if (status is not null && !JobStatus.All.Contains(status))
+        {
+            return Problems.Invalid("status", $"Unknown status '{status}'; use one of: {string.Join(", ", JobStatus.All)}.");
+        }
+        if (limit is < 1 or > MaxListLimit)
+        {
+            return Problems.Invalid("limit", $"'limit' must be between 1 and {MaxListLimit}.");
+        }
+        return TypedResults.Ok(jobs.List(status, limit ?? DefaultListLimit));
+    }
+
+    private static Results<Ok<TrainingJob>, ProblemHttpResult> Get(string id, JobStore jobs) =>
+        Ids.IsJobId(id) && jobs.Get(id) is { } job ? TypedResults.Ok(job) : NotFound(id);
+
+    private static Results<Accepted<TrainingJob>, ProblemHttpResult> Cancel(string id, JobStore jobs, TrainingWorker worker)
+    {
+        if (!Ids.IsJobId(id) || jobs.Get(id) is not { } job)
+        {
+            return NotFound(id);
+        }
+        if (job.Status == JobStatus.Queued && jobs.TryCancelQueued(id, TrainingWorker.CancelledByRequest))
+        {
+            return TypedResults.Accepted(Location(id), jobs.Get(id)!);
+        }
+        if (worker.TryCancelRunning(id))
+        {
+            return TypedResults.Accepted(Location(id), jobs.Get(id)!);
+        }
+        job = jobs.Get(id)!;
+        return Problems.Conflict($"Training job '{id}' has already finished ({job.Status}).");
+    }
+
+    private static string Location(string id) => $"/api/v1/training-jobs/{id}";
+
+    private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No training job with id '{id}'.");
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModelService.Api.Training;
+
+/// <summary>Training queue and request limits (section "Training").</summary>
+internal sealed class TrainingJobOptions
+{
+    public const string Section = "Training";
+
+    /// <summary>LibTorch compute threads for a training job; 0 means max(1, processor count - 1), leaving a core for
+    /// predictions.</summary>
+    [Range(0, 1024)]
+    public int Threads { get; set; }
+
+    /// <summary>Jobs that may wait in the queue; beyond that a submission is answered 503 with Retry-After.</summary>
+    [Range(1, 100_000)]
+    public int QueueCapacity { get; set; } = 32;
+
+    [Range(1, 1_000_000)]
+    public int MaxEpochs { get; set; } = 1000;
+
+    [Range(1, long.MaxValue)]
+    public long MaxParameters { get; set; } = 5_000_000;
+
+    /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 30;
+
+    public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount - 1);
+}

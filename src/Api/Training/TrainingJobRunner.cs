@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using ModelService.Api.Datasets;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Models;
+using ModelService.Model.Artifacts;
+using ModelService.Model.Training;
+
+namespace ModelService.Api.Training;
+
+/// <summary>Runs one job start to finish on the calling thread: loads its dataset, trains, stores the model with the
+/// job's tags and, when asked, activates it. Throws <see cref="OperationCanceledException"/> when cancelled.</summary>
+internal sealed class TrainingJobRunner(
+    DatasetStore datasets, ModelRegistry models, JobStore jobs, IOptions<TrainingJobOptions> options, TimeProvider clock)
+{
+    /// <summary>Progress is written at most this often; the last epochs are always written when training ends.</summary>
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+
+    public ModelManifest Run(TrainingJob job, CancellationToken cancellationToken)
+    {
+        var request = job.Request;
+        var data = datasets.Load(request.DatasetId!)
+            ?? throw new JobFailedException($"Dataset '{request.DatasetId}' no longer exists.");
+        var spec = TrainingRequestValidator.ToSpec(request, options.Value.EffectiveThreads);
+        var pending = new List<EpochLoss>();
+        var lastWrite = clock.GetTimestamp();
+        void OnEpoch(EpochProgress progress)
+        {
+            pending.Add(new EpochLoss(progress.Epoch, progress.TrainLoss, progress.ValidationLoss));
+            if (clock.GetElapsedTime(lastWrite) >= ProgressInterval || progress.Epoch == progress.Epochs)
+            {
+                jobs.RecordEpochs(job.Id, pending);
+                pending.Clear();
+                lastWrite = clock.GetTimestamp();
+            }
+        }
+
+        TrainedModel trained;
+        try
+        {
+            trained = Trainer.Train(data, spec, OnEpoch, cancellationToken);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // The trainer's way of saying the data or settings cannot work (or training diverged).
+            throw new JobFailedException(e.Message, e);
+        }
+        finally
+        {
+            jobs.RecordEpochs(job.Id, pending);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = ModelArtifact.WithId(trained, Ids.NewModelId(), new Dictionary<string, string>
+        {
+            [ModelTags.DatasetId] = request.DatasetId!,
+            [ModelTags.TrainingJobId] = job.Id,
+        });
+        models.Add(model, request.Activate == true);
+        return model.Manifest;
+    }
+}
+
+/// <summary>A job that cannot succeed for a reason its owner can act on; the message is shown as the job's error.</summary>
+internal sealed class JobFailedException : Exception
+{
+    public JobFailedException()
+    {
+    }
+
+    public JobFailedException(string message)
+        : base(message)
+    {
+    }
+
+    public JobFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

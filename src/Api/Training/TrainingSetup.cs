@@ -1,0 +1,14 @@
+namespace ModelService.Api.Training;
+
+internal static class TrainingSetup
+{
+    public static IServiceCollection AddTraining(this IServiceCollection services)
+    {
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<TrainingQueue>();
+        services.AddSingleton<TrainingJobRunner>();
+        services.AddSingleton<TrainingWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<TrainingWorker>());
+        return services;
+    }
+}
