@@ -31,6 +31,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         Assert.Equal("relu", request.GetProperty("activation").GetString());
         Assert.Equal("adam", request.GetProperty("optimizer").GetString());
         Assert.Equal(0.2, request.GetProperty("validationFraction").GetDouble());
+        Assert.True(request.GetProperty("activate").GetBoolean());
 
         var finished = await client.WaitForJobAsync(id);
 
@@ -48,7 +49,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         var model = await client.GetJsonAsync($"/api/v1/models/{modelId}");
         Assert.Equal(id, model.GetProperty("trainingJobId").GetString());
         Assert.Equal(datasetId, model.GetProperty("datasetId").GetString());
-        Assert.False(model.GetProperty("active").GetBoolean());
+        Assert.True(model.GetProperty("active").GetBoolean());
         var listed = await client.GetJsonAsync("/api/v1/training-jobs?status=succeeded");
         Assert.Contains(id, listed.EnumerateArray().Select(j => j.GetProperty("id").GetString()));
     }

@@ -165,7 +165,7 @@ internal static class TrainingRequestValidator
             WeightDecay = weightDecay,
             ValidationFraction = validationFraction,
             Seed = request.Seed ?? 42,
-            Activate = request.Activate ?? false,
+            Activate = request.Activate ?? true,
         }, errors);
     }
 
