@@ -3,7 +3,6 @@ using CsvHelper;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Training;
-using static TorchSharp.torch;
 
 namespace ModelService.Model.Tests;
 
@@ -19,20 +18,7 @@ internal static class TestData
     public static TrainedModel SeedModel => s_seedModel.Value;
 
     /// <summary>The seed example: price = 500000 x0 + 100000 x1 with x ~ U[0,1).</summary>
-    public static DataTable HousePrices(int rows, int seed)
-    {
-        using var generator = new Generator((ulong)seed);
-        using var x = rand([rows, 2], generator: generator, dtype: ScalarType.Float64);
-        var values = x.data<double>().ToArray();
-        var squareFootage = Enumerable.Range(0, rows).Select(r => values[2 * r]).ToArray();
-        var rooms = Enumerable.Range(0, rows).Select(r => values[(2 * r) + 1]).ToArray();
-        var price = squareFootage.Zip(rooms, (s, n) => (500000 * s) + (100000 * n)).ToArray();
-        return new DataTable([
-            DataColumn.Numeric("square_footage", squareFootage),
-            DataColumn.Numeric("rooms", rooms),
-            DataColumn.Numeric("price", price),
-        ]);
-    }
+    public static DataTable HousePrices(int rows, int seed) => SeedExample.HousePrices(rows, seed);
 
     /// <summary>The seed job: 16-8 relu, Adam 1e-3, 50 epochs, batch 16, validation 0.2, seed 42.</summary>
     public static TrainingRequestSpec SeedSpec(TrainingOptions? options = null, NetworkOptions? network = null) =>

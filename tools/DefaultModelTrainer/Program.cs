@@ -4,7 +4,6 @@ using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Inference;
 using ModelService.Model.Training;
-using static TorchSharp.torch;
 
 var output = Path.GetFullPath(args.Length > 0 ? args[0] : Path.Combine("src", "Api", "DefaultModel"));
 
@@ -14,7 +13,7 @@ var spec = new TrainingRequestSpec(
     Network: new NetworkOptions(HiddenChannels: [16, 8]),
     Options: new TrainingOptions { Epochs = 50, BatchSize = 16, LearningRate = 1e-3, ValidationFraction = 0.2, Seed = 42 });
 
-var trained = Trainer.Train(HousePrices(rows: 10000, seed: 7), spec,
+var trained = Trainer.Train(SeedExample.HousePrices(rows: 10000, seed: 7), spec,
     e => Console.WriteLine(FormattableString.Invariant($"epoch {e.Epoch,2}/{e.Epochs}: train loss {e.TrainLoss:F5}, validation loss {e.ValidationLoss:F5}")),
     CancellationToken.None);
 var model = ModelArtifact.WithId(trained, "default", new Dictionary<string, string>
@@ -38,7 +37,7 @@ foreach (var file in (string[])[ModelArtifact.WeightsFileName, ModelArtifact.Man
 Directory.Delete(staging);
 
 var loaded = new Predictor(ModelArtifact.Load(output));
-var test = HousePrices(rows: 1000, seed: 8);
+var test = SeedExample.HousePrices(rows: 1000, seed: 8);
 var inputs = new FeatureValue[test.RowCount * 2];
 for (var r = 0; r < test.RowCount; r++)
 {
@@ -61,15 +60,3 @@ Console.WriteLine(FormattableString.Invariant($"""
     validation RMSE {m.Metrics.Validation!.Rmse:F1}, held-out test RMSE {rmse:F1} (1000 rows)
     prediction for square_footage=0.5, rooms=0.5: {middle:F1}
     """));
-
-// x ~ U[0,1) from LibTorch's generator, so the same seed gives the same rows on every platform.
-static DataTable HousePrices(int rows, int seed)
-{
-    using var generator = new Generator((ulong)seed);
-    using var x = rand([rows, 2], generator: generator, dtype: ScalarType.Float64);
-    var values = x.data<double>().ToArray();
-    var squareFootage = Enumerable.Range(0, rows).Select(r => values[2 * r]).ToArray();
-    var rooms = Enumerable.Range(0, rows).Select(r => values[(2 * r) + 1]).ToArray();
-    var price = squareFootage.Zip(rooms, (s, n) => (500000 * s) + (100000 * n)).ToArray();
-    return new DataTable([DataColumn.Numeric("square_footage", squareFootage), DataColumn.Numeric("rooms", rooms), DataColumn.Numeric("price", price)]);
-}
