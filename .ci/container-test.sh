@@ -78,6 +78,7 @@ docker info >/dev/null 2>&1 || fail "no Docker daemon"
 
 step "building the image"
 docker compose build api
+docker image ls modelservice:local --format 'image {{.Repository}}:{{.Tag}} {{.Size}}'
 
 step "docker compose up --wait"
 export Auth__ApiKeys__0=$API_KEY
