@@ -6,12 +6,13 @@ public sealed class AuthTests
 {
     private const string Csv = "a,y\n1,2\n3,4\n";
 
-    private static ModelServiceFactory WithKey(bool requireKeyForReads = false) => new(new Dictionary<string, string?>
-    {
-        ["Auth:ApiKeys:0"] = "another-key-0123456789",
-        ["Auth:ApiKeys:1"] = ModelServiceFactory.ApiKey,
-        ["Auth:RequireKeyForReads"] = requireKeyForReads ? "true" : "false",
-    });
+    private static ModelServiceFactory WithKey(bool requireKeyForReads = false, IDictionary<string, string?>? more = null) =>
+        new(new Dictionary<string, string?>(more ?? new Dictionary<string, string?>())
+        {
+            ["Auth:ApiKeys:0"] = "another-key-0123456789",
+            ["Auth:ApiKeys:1"] = ModelServiceFactory.ApiKey,
+            ["Auth:RequireKeyForReads"] = requireKeyForReads ? "true" : "false",
+        });
 
     [Fact]
     public async Task Writes_are_open_when_no_key_is_configured()
@@ -85,6 +86,37 @@ public sealed class AuthTests
         await owner.GetJsonAsync("/api/v1/datasets");
         var health = await anonymous.GetAsync(new Uri("/health/live", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_key_the_log_warns_at_start_up_that_writes_are_open()
+    {
+        using var open = new ModelServiceFactory();
+        using var keyed = WithKey();
+        var openLog = new CapturedLog();
+        var keyedLog = new CapturedLog();
+
+        await CapturedLog.Client(open, openLog).GetJsonAsync("/api/v1/datasets");
+        await CapturedLog.Client(keyed, keyedLog).GetJsonAsync("/api/v1/datasets");
+
+        Assert.Contains(openLog.Lines, l => l.StartsWith("Warning No API key is configured", StringComparison.Ordinal));
+        Assert.DoesNotContain(keyedLog.Lines, l => l.Contains("No API key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Keys_right_or_wrong_never_reach_the_log()
+    {
+        using var factory = WithKey(more: CapturedLog.Verbose);
+        var log = new CapturedLog();
+        const string wrong = "wrong-key-fedcba9876543210";
+
+        await CapturedLog.Client(factory, log, ModelServiceFactory.ApiKey).UploadCsvAsync(Csv);
+        var refused = await CapturedLog.Client(factory, log, wrong).PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv(Csv));
+
+        await Api.ExpectProblemAsync(refused, HttpStatusCode.Unauthorized);
+        Assert.Contains(log.Lines, l => l.Contains("/api/v1/datasets", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Lines, l => l.Contains(ModelServiceFactory.ApiKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Lines, l => l.Contains(wrong, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -124,7 +124,8 @@ public sealed class InvalidModelTests
         try
         {
             using var factory = new ModelServiceFactory(null, storage);
-            var client = factory.CreateClient();
+            var log = new CapturedLog();
+            var client = CapturedLog.Client(factory, log);
 
             var models = (await client.GetJsonAsync("/api/v1/models")).EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!);
 
@@ -140,6 +141,7 @@ public sealed class InvalidModelTests
                 HttpStatusCode.Conflict);
             Assert.Equal("invalid", (await client.GetJsonAsync("/api/v1/models/mdl_CORRUPTMODEL")).GetProperty("status").GetString());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+            Assert.Contains(log.Lines, l => l.StartsWith("Error Model \"mdl_CORRUPTMODEL\" cannot be loaded", StringComparison.Ordinal));
         }
         finally
         {
@@ -166,9 +168,12 @@ public sealed class InvalidModelTests
             File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..10]);
 
             using var second = new ModelServiceFactory(null, storage);
-            var restarted = second.CreateClient();
+            var log = new CapturedLog();
+            var restarted = CapturedLog.Client(second, log);
 
             Assert.Equal(older, (await restarted.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString());
+            Assert.Contains(log.Lines, l => l.StartsWith($"Warning Active model \"{newest}\" is unusable; fell back to the newest valid model \"{older}\"",
+                StringComparison.Ordinal));
             var statuses = (await restarted.GetJsonAsync("/api/v1/models")).EnumerateArray()
                 .ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("status").GetString());
             Assert.Equal("invalid", statuses[newest]);

@@ -16,7 +16,8 @@ internal static class JsonDatasetParser
         {
             throw ApiProblemException.Validation("body", "The request body is empty; send {\"columns\": [...], \"rows\": [[...], ...]}.");
         }
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        JsonLimits.EnsureUtf8(body);
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonLimits.MaxDepth });
         Expect(ref reader, JsonTokenType.StartObject, "body", "The body must be a JSON object with 'columns' and 'rows'.");
         string? name = null;
         List<string?>? columns = null;

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -69,9 +70,29 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         }
         var field = JsonField(json.Path);
         var position = $"(line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1})";
+        if (json.InnerException is JsonException)
+        {
+            return $"The body is not valid JSON at '{field}' {position}.";
+        }
+        if (IsBadUtf8(json))
+        {
+            return $"'{field}' is not valid UTF-8 text {position}.";
+        }
         return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? $"Unknown property '{field}' {position}."
             : $"'{field}' has a value of the wrong type or out of range {position}.";
+    }
+
+    private static bool IsBadUtf8(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is DecoderFallbackException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>"$.records[3].rooms" names the field "records[3].rooms"; the document itself is "body".</summary>

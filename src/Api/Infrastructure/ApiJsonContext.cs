@@ -30,6 +30,7 @@ internal static class JsonSetup
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
             options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            options.SerializerOptions.MaxDepth = JsonLimits.MaxDepth;
             // A metric such as R² is undefined (NaN) for a constant target; it is shown as "NaN" rather than failing the response.
             options.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });

@@ -39,7 +39,8 @@ internal static class PredictionRequestReader
 
     public static Envelope ReadEnvelope(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
+        JsonLimits.EnsureUtf8(json);
+        var reader = new Utf8JsonReader(json, JsonLimits.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw ApiProblemException.Validation("body", "The body must be a JSON object with 'records' or 'instances'.");
@@ -85,7 +86,7 @@ internal static class PredictionRequestReader
     public static FeatureRows ReadRows(ReadOnlySpan<byte> json, Envelope envelope, Predictor model, int maxRows)
     {
         var features = model.Manifest.Features;
-        var reader = new Utf8JsonReader(json[envelope.RowsStart..]);
+        var reader = new Utf8JsonReader(json[envelope.RowsStart..], JsonLimits.ReaderOptions);
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartArray)
         {
