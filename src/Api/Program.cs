@@ -1,5 +1,6 @@
 using ModelService.Api.Datasets;
 using ModelService.Api.Health;
+using ModelService.Api.Inference;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
 using ModelService.Api.Predictions;
@@ -18,7 +19,8 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
-    .AddHealth();
+    .AddHealth()
+    .AddInference();
 
 var app = builder.Build();
 
@@ -33,6 +35,7 @@ app.MapTraining();
 app.MapModels();
 app.MapPredictions();
 app.MapHealth();
+app.MapInference();
 
 app.Run();
 

@@ -1,0 +1,149 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Models;
+using ModelService.Api.Predictions;
+using ModelService.Model.Artifacts;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+
+namespace ModelService.Api.Inference;
+
+/// <summary>The Open Inference Protocol (KServe v2) over REST. The service serves one model name
+/// (Inference:ModelName); its versions are model ids, and the unversioned routes use the active model.</summary>
+internal static class InferenceEndpoints
+{
+    private const string Platform = "modelservice_conv1x1_mlp";
+
+    public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v2").WithTags("Open Inference Protocol (v2)").RequireAuthorization(ApiPolicies.Read);
+
+        group.MapGet("/", Server).WithName("OipServerMetadata").WithSummary("Server metadata");
+        group.MapGet("/health/live", () => TypedResults.Ok()).WithName("OipServerLive").WithSummary("Server live (200)");
+        group.MapGet("/health/ready", (ModelRegistry registry) => registry.Active is null
+            ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok())
+            .WithName("OipServerReady").WithSummary("Server ready: 200 once a model is loaded, else 503");
+
+        group.MapGet("/models/{name}", (string name, [AsParameters] Ctx ctx) => Metadata(name, null, ctx)).WithName("OipModelMetadata")
+            .WithSummary("Metadata of the active model: input0 [-1, features], output0 [-1, 1]");
+        group.MapGet("/models/{name}/versions/{version}", (string name, string version, [AsParameters] Ctx ctx) => Metadata(name, version, ctx))
+            .WithName("OipModelVersionMetadata").WithSummary("Metadata of one model version (a model id)");
+        group.MapGet("/models/{name}/ready", (string name, [AsParameters] Ctx ctx) => Ready(name, null, ctx)).WithName("OipModelReady")
+            .WithSummary("Model ready (200)");
+        group.MapGet("/models/{name}/versions/{version}/ready", (string name, string version, [AsParameters] Ctx ctx) => Ready(name, version, ctx))
+            .WithName("OipModelVersionReady").WithSummary("Model version ready (200)");
+
+        group.MapPost("/models/{name}/infer", (string name, HttpRequest request, [AsParameters] Ctx ctx, CancellationToken ct) =>
+                Infer(name, null, request, ctx, ct))
+            .WithName("OipInfer").WithSummary("Infer with the active model")
+            .WithDescription("One input tensor 'input0' of shape [N, F] (FP32 or FP64, row-major, raw feature values in the model's "
+                + "feature order; BYTES strings for a model with categorical features); answers 'output0' FP64 [N, 1] in the "
+                + "target's units. Errors are {\"error\": \"...\"} with a 4xx.")
+            .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
+        group.MapPost("/models/{name}/versions/{version}/infer", (string name, string version, HttpRequest request, [AsParameters] Ctx ctx,
+                CancellationToken ct) => Infer(name, version, request, ctx, ct))
+            .WithName("OipInferVersion").WithSummary("Infer with one model version (a model id)")
+            .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
+
+        return group;
+    }
+
+    /// <summary>What every model route needs, injected as one parameter.</summary>
+    internal sealed record Ctx(ModelRegistry Registry, IOptions<InferenceOptions> Options, IOptions<PredictionOptions> Predictions);
+
+    private static JsonHttpResult<ServerMetadata> Server(IOptions<InferenceOptions> options)
+    {
+        var version = typeof(InferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? "unknown";
+        return TypedResults.Json(new ServerMetadata(options.Value.ModelName, version.Split('+')[0], []),
+            InferenceJsonContext.Default.ServerMetadata);
+    }
+
+    private static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<InferError>> Metadata(string name, string? version, Ctx ctx)
+    {
+        if (Resolve(name, version, ctx) is not { } model)
+        {
+            return Error(Unknown(name, version, ctx), StatusCodes.Status404NotFound);
+        }
+        var manifest = model.Manifest;
+        var datatype = manifest.Features.Any(f => f.Type == ColumnType.Categorical) ? "BYTES" : "FP32";
+        var versions = ctx.Registry.List().Where(e => e.IsValid).Select(e => e.Id).ToList();
+        return TypedResults.Json(new ModelMetadata(ctx.Options.Value.ModelName, versions, Platform,
+                [new TensorMetadata(InferRequestReader.InputName, datatype, [-1, manifest.Features.Count])],
+                [new TensorMetadata(InferRequestReader.OutputName, "FP64", [-1, 1])]),
+            InferenceJsonContext.Default.ModelMetadata);
+    }
+
+    private static Results<Ok, JsonHttpResult<InferError>> Ready(string name, string? version, Ctx ctx) =>
+        Resolve(name, version, ctx) is null ? Error(Unknown(name, version, ctx), StatusCodes.Status404NotFound) : TypedResults.Ok();
+
+    private static async Task<Results<JsonHttpResult<InferResponse>, JsonHttpResult<InferError>>> Infer(
+        string name, string? version, HttpRequest request, [AsParameters] Ctx ctx, CancellationToken cancellationToken)
+    {
+        if (Resolve(name, version, ctx) is not { } model)
+        {
+            return Error(Unknown(name, version, ctx), StatusCodes.Status404NotFound);
+        }
+        InferInput input;
+        try
+        {
+            using var body = await RequestBody.ReadAsync(request, cancellationToken);
+            input = InferRequestReader.Read(body.Memory, model.Manifest, ctx.Predictions.Value.MaxRows);
+        }
+        catch (InferException e)
+        {
+            return Error(e.Message, e.StatusCode);
+        }
+        catch (ApiProblemException e)
+        {
+            return Error(e.Message, e.StatusCode);
+        }
+        var predictions = new double[input.RowCount];
+        try
+        {
+            model.Predict(input.Values, input.RowCount, predictions);
+        }
+        catch (ArgumentException e)
+        {
+            return Error(e.Message, StatusCodes.Status400BadRequest);
+        }
+        return TypedResults.Json(new InferResponse(ctx.Options.Value.ModelName, model.Manifest.Id, input.Id,
+                [new OutputTensor(InferRequestReader.OutputName, [input.RowCount, 1], "FP64", predictions)]),
+            InferenceJsonContext.Default.InferResponse);
+    }
+
+    /// <summary>The active model, or the version named; null when the name or version is unknown or unusable.</summary>
+    private static Predictor? Resolve(string name, string? version, Ctx ctx)
+    {
+        if (!string.Equals(name, ctx.Options.Value.ModelName, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        if (version is null)
+        {
+            return ctx.Registry.Active;
+        }
+        if (!Ids.IsModelId(version))
+        {
+            return null;
+        }
+        try
+        {
+            return ctx.Registry.GetPredictor(version);
+        }
+        catch (InvalidModelArtifactException)
+        {
+            return null;
+        }
+    }
+
+    private static string Unknown(string name, string? version, Ctx ctx) =>
+        !string.Equals(name, ctx.Options.Value.ModelName, StringComparison.Ordinal)
+            ? $"Unknown model '{name}'; this server serves '{ctx.Options.Value.ModelName}'."
+            : version is null ? "No model is loaded yet." : $"Model '{name}' has no usable version '{version}'.";
+
+    private static JsonHttpResult<InferError> Error(string message, int statusCode) =>
+        TypedResults.Json(new InferError(message), InferenceJsonContext.Default.InferError, statusCode: statusCode);
+}
