@@ -19,6 +19,7 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
+    .AddTrainingEvents()
     .AddHealth()
     .AddInference();
 
@@ -32,6 +33,7 @@ app.UseRateLimiter();
 
 app.MapDatasets();
 app.MapTraining();
+app.MapTrainingEvents();
 app.MapModels();
 app.MapPredictions();
 app.MapHealth();

@@ -10,7 +10,8 @@ namespace ModelService.Api.Training;
 /// <summary>Runs one job start to finish on the calling thread: loads its dataset, trains, stores the model with the
 /// job's tags and, when asked, activates it. Throws <see cref="OperationCanceledException"/> when cancelled.</summary>
 internal sealed class TrainingJobRunner(
-    DatasetStore datasets, ModelRegistry models, JobStore jobs, IOptions<TrainingJobOptions> options, TimeProvider clock)
+    DatasetStore datasets, ModelRegistry models, JobStore jobs, TrainingEvents events, IOptions<TrainingJobOptions> options,
+    TimeProvider clock)
 {
     /// <summary>Progress is written at most this often; the last epochs are always written when training ends.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
@@ -26,6 +27,7 @@ internal sealed class TrainingJobRunner(
         void OnEpoch(EpochProgress progress)
         {
             pending.Add(new EpochLoss(progress.Epoch, progress.TrainLoss, progress.ValidationLoss));
+            events.PublishEpoch(job.Id, progress);
             if (clock.GetElapsedTime(lastWrite) >= ProgressInterval || progress.Epoch == progress.Epochs)
             {
                 jobs.RecordEpochs(job.Id, pending);
