@@ -35,6 +35,7 @@ app.MapDatasets();
 app.MapTraining();
 app.MapTrainingEvents();
 app.MapModels();
+app.MapModelArtifacts();
 app.MapPredictions();
 app.MapHealth();
 app.MapInference();
