@@ -3,12 +3,14 @@ using ModelService.Api.Health;
 using ModelService.Api.Inference;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
+using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddApiLogging();
+builder.AddObservability();
 builder.Services
     .AddApiOptions()
     .AddApiProblemDetails()
@@ -38,6 +40,7 @@ app.MapModels();
 app.MapModelArtifacts();
 app.MapPredictions();
 app.MapHealth();
+app.MapMetrics();
 app.MapInference();
 
 app.Run();

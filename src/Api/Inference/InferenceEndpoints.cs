@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
+using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
@@ -51,7 +52,8 @@ internal static class InferenceEndpoints
     }
 
     /// <summary>What every model route needs, injected as one parameter.</summary>
-    internal sealed record Ctx(ModelRegistry Registry, IOptions<InferenceOptions> Options, IOptions<PredictionOptions> Predictions);
+    internal sealed record Ctx(
+        ModelRegistry Registry, IOptions<InferenceOptions> Options, IOptions<PredictionOptions> Predictions, ServiceMetrics Metrics);
 
     private static JsonHttpResult<ServerMetadata> Server(IOptions<InferenceOptions> options)
     {
@@ -109,6 +111,7 @@ internal static class InferenceEndpoints
         {
             return Error(e.Message, StatusCodes.Status400BadRequest);
         }
+        ctx.Metrics.RecordPredictedRows(input.RowCount, "v2");
         return TypedResults.Json(new InferResponse(ctx.Options.Value.ModelName, model.Manifest.Id, input.Id,
                 [new OutputTensor(InferRequestReader.OutputName, [input.RowCount, 1], "FP64", predictions)]),
             InferenceJsonContext.Default.InferResponse);

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ModelService.Api.Observability;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
@@ -10,7 +11,7 @@ internal sealed record EpochEvent(int Epoch, int? Epochs, double TrainLoss, doub
 /// <summary>In-process broadcast of training progress: the runner publishes each epoch, followers of a running job get
 /// what happened so far and then every new epoch. A job's buffer lives only while it runs; afterwards the job database
 /// has its history.</summary>
-internal sealed class TrainingEvents
+internal sealed class TrainingEvents(ServiceMetrics metrics)
 {
     private readonly Dictionary<string, JobFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -22,6 +23,8 @@ internal sealed class TrainingEvents
         lock (_lock)
         {
             var feed = Feed(jobId);
+            var previous = feed.History.Count > 0 ? feed.History[^1].ElapsedSeconds ?? 0 : 0;
+            metrics.RecordEpoch(TimeSpan.FromSeconds(progress.Elapsed.TotalSeconds - previous));
             feed.History.Add(item);
             foreach (var follower in feed.Followers)
             {

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Datasets;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
+using ModelService.Api.Observability;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Training;
 
@@ -18,6 +20,9 @@ internal sealed class TrainingJobRunner(
 
     public ModelManifest Run(TrainingJob job, CancellationToken cancellationToken)
     {
+        using var activity = ServiceMetrics.Training.StartActivity("training job");
+        activity?.SetTag("modelservice.job.id", job.Id);
+        activity?.SetTag("modelservice.dataset.id", job.Request.DatasetId);
         var request = job.Request;
         var data = datasets.Load(request.DatasetId!)
             ?? throw new JobFailedException($"Dataset '{request.DatasetId}' no longer exists.");
@@ -44,6 +49,7 @@ internal sealed class TrainingJobRunner(
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // The trainer's way of saying the data or settings cannot work (or training diverged).
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw new JobFailedException(e.Message, e);
         }
         finally
@@ -57,6 +63,7 @@ internal sealed class TrainingJobRunner(
             [ModelTags.TrainingJobId] = job.Id,
         });
         models.Add(model, request.Activate == true);
+        activity?.SetTag("modelservice.model.id", model.Manifest.Id);
         return model.Manifest;
     }
 }
