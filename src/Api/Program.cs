@@ -5,6 +5,7 @@ using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
 using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
+using ModelService.Api.StatusPage;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -30,6 +31,7 @@ var app = builder.Build();
 app.UseApiRequestLogging();
 app.UseApiErrorHandling();
 app.UseApiSwagger();
+app.UseStatusPage();
 app.UseApiKeyAuth();
 app.UseRateLimiter();
 
