@@ -17,24 +17,37 @@ internal static class InferenceEndpoints
 {
     private const string Platform = "modelservice_conv1x1_mlp";
 
+    private const string InferExample = """
+        {"id": "42", "inputs": [{"name": "input0", "shape": [2, 2], "datatype": "FP32", "data": [0.5, 0.5, 0.9, 0.2]}],
+         "outputs": [{"name": "output0"}]}
+        """;
+
     public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v2").WithTags("Open Inference Protocol (v2)").RequireAuthorization(ApiPolicies.Read);
 
-        group.MapGet("/", Server).WithName("OipServerMetadata").WithSummary("Server metadata");
-        group.MapGet("/health/live", () => TypedResults.Ok()).WithName("OipServerLive").WithSummary("Server live (200)");
+        group.MapGet("/", Server).WithName("OipServerMetadata").WithSummary("Server metadata")
+            .WithDescription("{name, version, extensions}: the server name is Inference:ModelName, the version the service's.");
+        group.MapGet("/health/live", () => TypedResults.Ok()).WithName("OipServerLive").WithSummary("Server live (200)")
+            .WithDescription("200 while the process can answer requests; the body is empty.");
         group.MapGet("/health/ready", (ModelRegistry registry) => registry.Active is null
             ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok())
-            .WithName("OipServerReady").WithSummary("Server ready: 200 once a model is loaded, else 503");
+            .WithName("OipServerReady").WithSummary("Server ready")
+            .WithDescription("200 once a model is loaded and inference can be served, else 503; the body is empty.");
 
         group.MapGet("/models/{name}", (string name, [AsParameters] Ctx ctx) => Metadata(name, null, ctx)).WithName("OipModelMetadata")
-            .WithSummary("Metadata of the active model: input0 [-1, features], output0 [-1, 1]");
+            .WithSummary("Metadata of the active model")
+            .WithDescription("{name, versions, platform, inputs, outputs}: input0 FP32 [-1, F] (BYTES for a model with categorical "
+                + "features), output0 FP64 [-1, 1]; versions lists every valid model id. 404 {\"error\"} for another name.");
         group.MapGet("/models/{name}/versions/{version}", (string name, string version, [AsParameters] Ctx ctx) => Metadata(name, version, ctx))
-            .WithName("OipModelVersionMetadata").WithSummary("Metadata of one model version (a model id)");
+            .WithName("OipModelVersionMetadata").WithSummary("Metadata of one model version (a model id)")
+            .WithDescription("As the model metadata, for the model whose id is {version}; 404 {\"error\"} for an unknown one.");
         group.MapGet("/models/{name}/ready", (string name, [AsParameters] Ctx ctx) => Ready(name, null, ctx)).WithName("OipModelReady")
-            .WithSummary("Model ready (200)");
+            .WithSummary("Model ready")
+            .WithDescription("200 when the active model can serve; 404 {\"error\"} for another model name.");
         group.MapGet("/models/{name}/versions/{version}/ready", (string name, string version, [AsParameters] Ctx ctx) => Ready(name, version, ctx))
-            .WithName("OipModelVersionReady").WithSummary("Model version ready (200)");
+            .WithName("OipModelVersionReady").WithSummary("Model version ready")
+            .WithDescription("200 when the model whose id is {version} can serve; 404 {\"error\"} otherwise.");
 
         group.MapPost("/models/{name}/infer", (string name, HttpRequest request, [AsParameters] Ctx ctx, CancellationToken ct) =>
                 Infer(name, null, request, ctx, ct))
@@ -42,10 +55,13 @@ internal static class InferenceEndpoints
             .WithDescription("One input tensor 'input0' of shape [N, F] (FP32 or FP64, row-major, raw feature values in the model's "
                 + "feature order; BYTES strings for a model with categorical features); answers 'output0' FP64 [N, 1] in the "
                 + "target's units. Errors are {\"error\": \"...\"} with a 4xx.")
+            .Accepts<byte[]>("application/json").WithRequestExample("application/json", InferExample)
             .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
         group.MapPost("/models/{name}/versions/{version}/infer", (string name, string version, HttpRequest request, [AsParameters] Ctx ctx,
                 CancellationToken ct) => Infer(name, version, request, ctx, ct))
             .WithName("OipInferVersion").WithSummary("Infer with one model version (a model id)")
+            .WithDescription("As infer with the active model, scored by the model whose id is {version}.")
+            .Accepts<byte[]>("application/json").WithRequestExample("application/json", InferExample)
             .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
 
         return group;

@@ -34,6 +34,7 @@ internal static partial class ModelArtifactEndpoints
                 + "else is 400 and stores nothing. The model always gets a new id (tag importedFrom keeps the original one) and "
                 + "is not activated. Answers 201 with the new model.")
             .Accepts<byte[]>(ModelArchive.ContentType)
+            .WithRequestExample(ModelArchive.ContentType, "(the bytes of a .tar.gz saved from GET /api/v1/models/{id}/artifact)")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

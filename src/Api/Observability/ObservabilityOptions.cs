@@ -20,9 +20,10 @@ internal sealed class ObservabilityOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(OtlpEndpoint) && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
+        if (!string.IsNullOrEmpty(OtlpEndpoint)
+            && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
         {
-            yield return new ValidationResult("Observability:OtlpEndpoint must be an absolute URI such as http://collector:4317.",
+            yield return new ValidationResult("Observability:OtlpEndpoint must be an http or https URI such as http://collector:4317.",
                 [nameof(OtlpEndpoint)]);
         }
     }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -30,21 +32,41 @@ internal static class ObservabilitySetup
                 .AddView("dotnet.timer.count", "dotnet.timers")
                 .AddView(ServiceMetrics.EpochDurationName, new ExplicitBucketHistogramConfiguration { Boundaries = EpochBuckets })
                 .AddPrometheusExporter());
-        if (!string.IsNullOrEmpty(options.OtlpEndpoint) && Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var endpoint))
-        {
-            telemetry.WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddSource(ServiceMetrics.ActivitySourceName)
-                .AddOtlpExporter(o =>
-                {
-                    o.Endpoint = endpoint;
-                    o.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
-                }));
-        }
+        // Decided when the provider is built, from the final configuration: without an endpoint nothing is sampled or sent.
+        telemetry.WithTracing(tracing => tracing
+            .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+            .AddSource(ServiceMetrics.ActivitySourceName)
+            .SetSampler(services => OtlpEndpoint(services) is null ? new AlwaysOffSampler() : new ParentBasedSampler(new AlwaysOnSampler()))
+            .AddProcessor(services => OtlpEndpoint(services) is { } endpoint
+                ? new BatchActivityExportProcessor(new OtlpTraceExporter(ExporterOptions(endpoint, services)))
+                : new SimpleActivityExportProcessor(new NoExport())));
         return builder;
+    }
+
+    private static Uri? OtlpEndpoint(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<ObservabilityOptions>>().Value.OtlpEndpoint is { Length: > 0 } text ? new Uri(text) : null;
+
+    private static OtlpExporterOptions ExporterOptions(Uri endpoint, IServiceProvider services)
+    {
+        var protocol = services.GetRequiredService<IOptions<ObservabilityOptions>>().Value.OtlpProtocol == "grpc"
+            ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        return new OtlpExporterOptions
+        {
+            Protocol = protocol,
+            // Over HTTP the exporter posts to the address as given; a bare collector address means its traces path.
+            Endpoint = protocol == OtlpExportProtocol.HttpProtobuf && endpoint.AbsolutePath == "/" ? new Uri(endpoint, "v1/traces") : endpoint,
+        };
+    }
+
+    /// <summary>Stands in for the exporter when none is configured (the sampler already records nothing).</summary>
+    private sealed class NoExport : BaseExporter<Activity>
+    {
+        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
     }
 
     public static IEndpointConventionBuilder MapMetrics(this WebApplication app) =>
         app.MapPrometheusScrapingEndpoint("/metrics").WithTags("Operations").WithName("Metrics")
-            .WithSummary("Prometheus metrics (text exposition format)");
+            .WithSummary("Prometheus metrics (text exposition format)")
+            .WithDescription("Request rate and latency per route, predicted rows, the active model, jobs by state, queue depth, "
+                + "epoch duration and the .NET runtime's metrics.");
 }
