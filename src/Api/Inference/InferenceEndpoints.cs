@@ -31,9 +31,9 @@ internal static class InferenceEndpoints
         group.MapGet("/health/live", () => TypedResults.Ok()).WithName("OipServerLive").WithSummary("Server live (200)")
             .WithDescription("200 while the process can answer requests; the body is empty.");
         group.MapGet("/health/ready", (ModelRegistry registry) => registry.Active is null
-            ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok())
+            ? Results.StatusCode(StatusCodes.Status400BadRequest) : Results.Ok())
             .WithName("OipServerReady").WithSummary("Server ready")
-            .WithDescription("200 once a model is loaded and inference can be served, else 503; the body is empty.");
+            .WithDescription("200 once a model is loaded and inference can be served, else 400 (the protocol's 4xx for false); the body is empty.");
 
         group.MapGet("/models/{name}", (string name, [AsParameters] Ctx ctx) => Metadata(name, null, ctx)).WithName("OipModelMetadata")
             .WithSummary("Metadata of the active model")
