@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace ModelService.Api.Inference;
@@ -26,4 +28,13 @@ internal sealed record InferError(string Error);
 [JsonSerializable(typeof(ModelMetadata))]
 [JsonSerializable(typeof(InferResponse))]
 [JsonSerializable(typeof(InferError))]
-internal sealed partial class InferenceJsonContext : JsonSerializerContext;
+internal sealed partial class InferenceJsonContext : JsonSerializerContext
+{
+    /// <summary>As <see cref="Default"/>, but error messages keep their quotes readable ('x' rather than \u0027x\u0027).</summary>
+    public static InferenceJsonContext Readable { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -76,7 +76,7 @@ internal static class InferenceEndpoints
         var version = typeof(InferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             ?? "unknown";
         return TypedResults.Json(new ServerMetadata(options.Value.ModelName, version.Split('+')[0], []),
-            InferenceJsonContext.Default.ServerMetadata);
+            InferenceJsonContext.Readable.ServerMetadata);
     }
 
     private static Results<JsonHttpResult<ModelMetadata>, JsonHttpResult<InferError>> Metadata(string name, string? version, Ctx ctx)
@@ -91,7 +91,7 @@ internal static class InferenceEndpoints
         return TypedResults.Json(new ModelMetadata(ctx.Options.Value.ModelName, versions, Platform,
                 [new TensorMetadata(InferRequestReader.InputName, datatype, [-1, manifest.Features.Count])],
                 [new TensorMetadata(InferRequestReader.OutputName, "FP64", [-1, 1])]),
-            InferenceJsonContext.Default.ModelMetadata);
+            InferenceJsonContext.Readable.ModelMetadata);
     }
 
     private static Results<Ok, JsonHttpResult<InferError>> Ready(string name, string? version, Ctx ctx) =>
@@ -130,7 +130,7 @@ internal static class InferenceEndpoints
         ctx.Metrics.RecordPredictedRows(input.RowCount, "v2");
         return TypedResults.Json(new InferResponse(ctx.Options.Value.ModelName, model.Manifest.Id, input.Id,
                 [new OutputTensor(InferRequestReader.OutputName, [input.RowCount, 1], "FP64", predictions)]),
-            InferenceJsonContext.Default.InferResponse);
+            InferenceJsonContext.Readable.InferResponse);
     }
 
     /// <summary>The active model, or the version named; null when the name or version is unknown or unusable.</summary>
@@ -164,5 +164,5 @@ internal static class InferenceEndpoints
             : version is null ? "No model is loaded yet." : $"Model '{name}' has no usable version '{version}'.";
 
     private static JsonHttpResult<InferError> Error(string message, int statusCode) =>
-        TypedResults.Json(new InferError(message), InferenceJsonContext.Default.InferError, statusCode: statusCode);
+        TypedResults.Json(new InferError(message), InferenceJsonContext.Readable.InferError, statusCode: statusCode);
 }
