@@ -1,13 +1,17 @@
 using ModelService.Api.Datasets;
 using ModelService.Api.Health;
+using ModelService.Api.Inference;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
+using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
+using ModelService.Api.StatusPage;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddApiLogging();
+builder.AddObservability();
 builder.Services
     .AddApiOptions()
     .AddApiProblemDetails()
@@ -18,21 +22,28 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
-    .AddHealth();
+    .AddTrainingEvents()
+    .AddHealth()
+    .AddInference();
 
 var app = builder.Build();
 
 app.UseApiRequestLogging();
 app.UseApiErrorHandling();
 app.UseApiSwagger();
+app.UseStatusPage();
 app.UseApiKeyAuth();
 app.UseRateLimiter();
 
 app.MapDatasets();
 app.MapTraining();
+app.MapTrainingEvents();
 app.MapModels();
+app.MapModelArtifacts();
 app.MapPredictions();
 app.MapHealth();
+app.MapMetrics();
+app.MapInference();
 
 app.Run();
 

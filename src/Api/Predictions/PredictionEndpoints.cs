@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
+using ModelService.Api.Observability;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 
@@ -39,7 +40,8 @@ internal static class PredictionEndpoints
     }
 
     private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
-        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, ServiceMetrics metrics,
+        CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !(mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
@@ -91,6 +93,7 @@ internal static class PredictionEndpoints
             ArrayPool<double>.Shared.Return(predictions);
             return Problems.Invalid(envelope.Form, e.Message);
         }
+        metrics.RecordPredictedRows(rows.RowCount, "v1");
         return new PredictionsResult(model.Manifest.Id, predictions, rows.RowCount);
     }
 }

@@ -81,6 +81,20 @@ internal sealed class JobStore
                 ("$status", status), ("$limit", limit));
     }
 
+    /// <summary>How many jobs are in each status (statuses without jobs are left out).</summary>
+    public IReadOnlyDictionary<string, long> CountByStatus()
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+        using var reader = command.ExecuteReader();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return counts;
+    }
+
     public bool HasPendingJobFor(string datasetId)
     {
         using var connection = Open();

@@ -13,6 +13,9 @@ internal sealed class TrainingQueue(IOptions<TrainingJobOptions> options)
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    /// <summary>Jobs waiting for the worker.</summary>
+    public int Depth => _channel.Reader.Count;
+
     /// <summary>False when the queue is full.</summary>
     public bool TryEnqueue(string jobId) => _channel.Writer.TryWrite(jobId);
 

@@ -7,7 +7,7 @@ namespace ModelService.Api.Training;
 /// run never holds a thread-pool thread that requests need. On shutdown the running job is cancelled cooperatively and
 /// recorded as cancelled; queued jobs stay queued and are picked up by the next start.</summary>
 internal sealed partial class TrainingWorker(
-    TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, ILogger<TrainingWorker> logger) : BackgroundService
+    TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, TrainingEvents events, ILogger<TrainingWorker> logger) : BackgroundService
 {
     public const string InterruptedError = "interrupted by restart";
     public const string CancelledByRequest = "cancelled by request";
@@ -127,6 +127,7 @@ internal sealed partial class TrainingWorker(
         finally
         {
             _running.TryRemove(jobId, out _);
+            events.Complete(jobId);
         }
     }
 

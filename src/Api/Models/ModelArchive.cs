@@ -1,0 +1,92 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using ModelService.Api.Infrastructure;
+using ModelService.Model.Artifacts;
+
+namespace ModelService.Api.Models;
+
+/// <summary>A model as one file: a gzip-compressed tar holding exactly manifest.json and weights.bin, the files of
+/// its folder in the store.</summary>
+internal static class ModelArchive
+{
+    public const string ContentType = "application/gzip";
+
+    private static readonly string[] Members = [ModelArtifact.ManifestFileName, ModelArtifact.WeightsFileName];
+
+    public static byte[] Create(string modelDirectory)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var member in Members)
+            {
+                using var data = File.OpenRead(Path.Combine(modelDirectory, member));
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, member)
+                {
+                    DataStream = data,
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                    ModificationTime = File.GetLastWriteTimeUtc(Path.Combine(modelDirectory, member)),
+                });
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the archive's two files into <paramref name="directory"/> (which must exist and be empty). Entry
+    /// names are matched, never used as paths, so no entry can write outside the folder; anything else in the archive,
+    /// a duplicate, or more than <paramref name="maxBytes"/> of content is rejected.</summary>
+    /// <exception cref="ApiProblemException">The archive is not a model archive (400).</exception>
+    public static void Extract(ReadOnlyMemory<byte> archive, string directory, long maxBytes)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var budget = maxBytes;
+        try
+        {
+            using var gzip = new GZipStream(OpenRead(archive), CompressionMode.Decompress);
+            using var tar = new TarReader(gzip);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+                if (entry.EntryType is TarEntryType.Directory && name is "" or ".")
+                {
+                    continue;
+                }
+                if (!Members.Contains(name) || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                {
+                    throw Invalid($"Unexpected archive entry '{entry.Name}'; a model archive holds only regular files "
+                        + $"{string.Join(" and ", Members)}.");
+                }
+                if (!seen.Add(name))
+                {
+                    throw Invalid($"The archive holds '{name}' twice.");
+                }
+                budget -= entry.Length;
+                if (budget < 0)
+                {
+                    throw ApiProblemException.TooLarge($"The archive's content is larger than the limit of {maxBytes} bytes.");
+                }
+                using var target = new FileStream(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.Write);
+                entry.DataStream?.CopyTo(target);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            throw Invalid($"The body is not a gzip-compressed tar archive: {e.Message}");
+        }
+        var missing = Members.Except(seen).ToList();
+        if (missing.Count > 0)
+        {
+            throw Invalid($"The archive has no {string.Join(" or ", missing)}.");
+        }
+    }
+
+    private static ApiProblemException Invalid(string detail) => ApiProblemException.Validation("body", detail);
+
+    /// <summary>Reads the request buffer in place rather than copying it.</summary>
+    private static MemoryStream OpenRead(ReadOnlyMemory<byte> memory) =>
+        MemoryMarshal.TryGetArray(memory, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(memory.ToArray(), writable: false);
+}

@@ -1,0 +1,120 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.HttpResults;
+using ModelService.Api.Infrastructure;
+
+namespace ModelService.Api.Training;
+
+/// <summary>The final event of a job's stream.</summary>
+internal sealed record OutcomeEvent(string Status, string? ModelId, string? Error, int Epochs);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(EpochEvent))]
+[JsonSerializable(typeof(OutcomeEvent))]
+internal sealed partial class TrainingEventsJsonContext : JsonSerializerContext;
+
+internal static class TrainingEventsEndpoints
+{
+    public const string EpochEventType = "epoch";
+    public const string OutcomeEventType = "outcome";
+
+    /// <summary>How long the stream waits for an epoch before checking the job database: a job can also end without
+    /// publishing (cancelled while queued, or finished by another process before a restart).</summary>
+    private static readonly TimeSpan StoreCheckInterval = TimeSpan.FromSeconds(1);
+
+    public static IServiceCollection AddTrainingEvents(this IServiceCollection services) => services.AddSingleton<TrainingEvents>();
+
+    public static RouteHandlerBuilder MapTrainingEvents(this IEndpointRouteBuilder routes) =>
+        routes.MapGet("/api/v1/training-jobs/{id}/events", Follow).WithTags("Training jobs").WithName("FollowTrainingJob")
+            .WithSummary("Follow a training job as Server-Sent Events")
+            .WithDescription("text/event-stream: one \"epoch\" event per finished epoch ({epoch, epochs, trainLoss, validationLoss, "
+                + "elapsedSeconds}), the epochs so far first for a late follower, then one \"outcome\" event ({status, modelId, "
+                + "error, epochs}) when the job ends, after which the stream closes. elapsedSeconds is null for epochs replayed "
+                + "from the job database (a job that finished before the stream began).")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPolicies.Read);
+
+    private static Results<ServerSentEventsResult<string>, ProblemHttpResult> Follow(
+        string id, JobStore jobs, TrainingEvents events, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsJobId(id) || jobs.Get(id) is null)
+        {
+            return Problems.NotFound($"No training job with id '{id}'.");
+        }
+        return TypedResults.ServerSentEvents(Stream(id, jobs, events, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> Stream(
+        string id, JobStore jobs, TrainingEvents events, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var subscription = events.Follow(id);
+        var sent = 0;
+        foreach (var epoch in subscription.History)
+        {
+            sent = epoch.Epoch;
+            yield return Epoch(epoch);
+        }
+        while (true)
+        {
+            var woke = await WaitAsync(subscription.Reader, cancellationToken);
+            while (subscription.Reader.TryRead(out var epoch))
+            {
+                if (epoch.Epoch > sent)
+                {
+                    sent = epoch.Epoch;
+                    yield return Epoch(epoch);
+                }
+            }
+            if (woke == Wake.Data)
+            {
+                continue;
+            }
+            if (jobs.Get(id) is not { } job)
+            {
+                yield break;
+            }
+            if (JobStatus.IsFinished(job.Status))
+            {
+                foreach (var stored in job.History.Where(e => e.Epoch > sent))
+                {
+                    yield return Epoch(new EpochEvent(stored.Epoch, job.Progress.Epochs, stored.TrainLoss, stored.ValidationLoss, null));
+                }
+                var outcome = new OutcomeEvent(job.Status, job.ModelId, job.Error, job.History.Count);
+                yield return new SseItem<string>(JsonSerializer.Serialize(outcome, TrainingEventsJsonContext.Default.OutcomeEvent),
+                    OutcomeEventType);
+                yield break;
+            }
+        }
+    }
+
+    private enum Wake
+    {
+        Data,
+        Timeout,
+        Completed,
+    }
+
+    private static async Task<Wake> WaitAsync(ChannelReader<EpochEvent> reader, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StoreCheckInterval);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token) ? Wake.Data : Wake.Completed;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Wake.Timeout;
+        }
+    }
+
+    private static SseItem<string> Epoch(EpochEvent epoch) =>
+        new(JsonSerializer.Serialize(epoch, TrainingEventsJsonContext.Default.EpochEvent), EpochEventType)
+        {
+            EventId = epoch.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+}

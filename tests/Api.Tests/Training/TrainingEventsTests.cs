@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json;
+
+namespace ModelService.Api.Tests.Training;
+
+/// <summary>GET /api/v1/training-jobs/{id}/events: Server-Sent Events, one per epoch, then the outcome.</summary>
+public sealed class TrainingEventsTests(ModelServiceFactory factory) : IClassFixture<ModelServiceFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    [Fact]
+    public async Task AFollowerSeesEveryEpochLiveAndThenTheOutcome()
+    {
+        var dataset = await _client.UploadCsvAsync(TestData.HousesCsv(1000, seed: 3));
+        var datasetId = dataset.GetProperty("id").GetString();
+        // The first job keeps the worker busy, so the followed job is still queued when the stream opens.
+        await _client.SubmitAsync(new { datasetId, target = "price", epochs = 30, activate = false });
+        var job = await _client.SubmitAsync(new { datasetId, target = "price", epochs = 4, activate = false });
+
+        var events = await ReadStreamAsync(job.GetProperty("id").GetString()!);
+
+        var epochs = events.Where(e => e.Type == "epoch").Select(e => e.Data).ToList();
+        Assert.Equal([1, 2, 3, 4], epochs.Select(e => e.GetProperty("epoch").GetInt32()));
+        Assert.All(epochs, e =>
+        {
+            Assert.Equal(4, e.GetProperty("epochs").GetInt32());
+            Assert.True(e.GetProperty("trainLoss").GetDouble() > 0);
+            Assert.True(e.GetProperty("validationLoss").GetDouble() > 0);
+            Assert.True(e.GetProperty("elapsedSeconds").GetDouble() > 0);
+        });
+        var outcome = events[^1];
+        Assert.Equal("outcome", outcome.Type);
+        Assert.Equal("succeeded", outcome.Data.GetProperty("status").GetString());
+        Assert.StartsWith("mdl_", outcome.Data.GetProperty("modelId").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, outcome.Data.GetProperty("epochs").GetInt32());
+    }
+
+    [Fact]
+    public async Task AFollowerOfAFinishedJobGetsItsHistoryAndOutcome()
+    {
+        var dataset = await _client.UploadCsvAsync(TestData.HousesCsv(200, seed: 4));
+        var job = await _client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 3, activate = false });
+
+        var events = await ReadStreamAsync(job.GetProperty("id").GetString()!);
+
+        Assert.Equal(["epoch", "epoch", "epoch", "outcome"], events.Select(e => e.Type));
+        Assert.Equal(job.GetProperty("history")[2].GetProperty("trainLoss").GetDouble(), events[2].Data.GetProperty("trainLoss").GetDouble());
+        Assert.Equal(job.GetProperty("modelId").GetString(), events[3].Data.GetProperty("modelId").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownJobIs404()
+    {
+        var response = await _client.GetAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/events", UriKind.Relative));
+
+        await Api.ExpectProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    private async Task<List<(string Type, JsonElement Data)>> ReadStreamAsync(string jobId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/v1/training-jobs/{jobId}/events", UriKind.Relative));
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var events = new List<(string, JsonElement)>();
+        string? type = null;
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                type = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add((type!, JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone()));
+            }
+        }
+        return events;
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Browser and operations check: starts the built service on a free loopback port with a temporary store, trains a
+# short job (followed over Server-Sent Events), lints /metrics with promtool, renders the status page in headless
+# Chromium (asserting the job's loss chart is drawn) and executes a prediction through Swagger UI.
+# Screenshots and transcripts go to TestResults/browser/. Needs the API built (dotnet build or dotnet test first).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+out="$root/TestResults/browser"
+mkdir -p "$out"
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
+
+app="$root/src/Api/bin/Debug/net10.0"
+[[ -f "$app/ModelService.Api.dll" ]] || dotnet build src/Api/Api.csproj -v quiet
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+store=$(mktemp -d)
+profile=$(mktemp -d)
+# The content root is the project folder, where wwwroot (the status page) lives; publish copies it next to the app.
+(cd "$app" && exec env Storage__Root="$store" ASPNETCORE_URLS="$base" ASPNETCORE_ENVIRONMENT=Production \
+    dotnet ModelService.Api.dll --contentRoot "$root/src/Api") >"$out/service.log" 2>&1 &
+service=$!
+trap 'kill "$service" 2>/dev/null; wait "$service" 2>/dev/null; rm -rf "$store" "$profile"' EXIT
+
+for _ in $(seq 1 60); do
+    curl -fs "$base/health/ready" >/dev/null 2>&1 && break
+    sleep 1
+done
+curl -fs "$base/health/ready" >/dev/null || { echo "service did not become ready" >&2; tail -20 "$out/service.log" >&2; exit 1; }
+
+json() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+csv=$(python3 -c '
+import random
+random.seed(7)
+print("square_footage,rooms,price")
+for _ in range(500):
+    a, b = random.random(), random.random()
+    print(f"{a},{b},{500000 * a + 100000 * b}")')
+dataset=$(curl -fs -X POST "$base/api/v1/datasets?name=houses" -H 'Content-Type: text/csv' --data-binary "$csv" | json '["id"]')
+job=$(curl -fs -X POST "$base/api/v1/training-jobs" -H 'Content-Type: application/json' \
+    -d "{\"datasetId\": \"$dataset\", \"target\": \"price\", \"epochs\": 15, \"activate\": false}" | json '["id"]')
+curl -fsN --max-time 120 "$base/api/v1/training-jobs/$job/events" >"$out/training-events.txt"
+grep -q '^event: outcome' "$out/training-events.txt" || { echo "no outcome event" >&2; exit 1; }
+grep -q '"status":"succeeded"' "$out/training-events.txt" || { echo "job $job did not succeed" >&2; cat "$out/training-events.txt" >&2; exit 1; }
+echo "SSE: $(grep -c '^event: epoch' "$out/training-events.txt") epoch events and the outcome for $job"
+
+curl -fs "$base/metrics" >"$out/metrics.txt"
+promtool check metrics <"$out/metrics.txt"
+echo "promtool check metrics: OK ($(grep -c '^# TYPE' "$out/metrics.txt") metric families)"
+
+chrome=(chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
+    --disable-sync --no-first-run --user-data-dir="$profile" --virtual-time-budget=5000 --window-size=1280,1100)
+"${chrome[@]}" --dump-dom "$base/" 2>/dev/null >"$out/status-page.html"
+grep -q "data-job-id=\"$job\"" "$out/status-page.html" || { echo "status page does not list job $job" >&2; exit 1; }
+grep -Eq '<path class="loss-train" d="M[0-9.]+,[0-9.]+( L[0-9.]+,[0-9.]+){14}"' "$out/status-page.html" \
+    || { echo "status page has no 15-epoch training loss curve" >&2; exit 1; }
+grep -q '<path class="loss-validation" d="M' "$out/status-page.html" || { echo "status page has no validation loss curve" >&2; exit 1; }
+"${chrome[@]}" --screenshot="$out/status-page.png" "$base/" >/dev/null 2>&1
+[[ -s "$out/status-page.png" ]] || { echo "no status page screenshot" >&2; exit 1; }
+echo "status page: loss chart for $job rendered; screenshot $out/status-page.png"
+
+node tests/browser/swagger-predict.mjs "$base" "$out/swagger-prediction.png"
+echo "screenshots: $out/status-page.png $out/swagger-prediction.png"
