@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ModelService.Api.Tests.Process;
+namespace ModelService.Api.Tests.OutOfProcess;
 
 /// <summary>The built service run as its own OS process (<c>dotnet ModelService.Api.dll</c>) in Production on a given
 /// storage folder and a free loopback port, with its console output captured for assertion messages.</summary>

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
 
-namespace ModelService.Api.Tests.Process;
+namespace ModelService.Api.Tests.OutOfProcess;
 
 /// <summary>The service as a real OS process on a temporary storage folder: killed hard or stopped with SIGTERM
 /// mid-training, then started again on the same folder.</summary>
