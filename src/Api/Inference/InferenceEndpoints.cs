@@ -22,9 +22,12 @@ internal static class InferenceEndpoints
          "outputs": [{"name": "output0"}]}
         """;
 
+    /// <summary>Where the protocol's routes live; errors under it use the protocol's body.</summary>
+    public const string Prefix = "/v2";
+
     public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v2").WithTags("Open Inference Protocol (v2)").RequireAuthorization(ApiPolicies.Read);
+        var group = routes.MapGroup(Prefix).WithTags("Open Inference Protocol (v2)").RequireAuthorization(ApiPolicies.Read);
 
         group.MapGet("/", Server).WithName("OipServerMetadata").WithSummary("Server metadata")
             .WithDescription("{name, version, extensions}: the server name is Inference:ModelName, the version the service's.");
