@@ -117,8 +117,9 @@ echo "== resident memory over $PREDICTIONS single predictions"
 rss_before=$(vmrss)
 # wrk runs for a duration, not a count: long enough for PREDICTIONS requests at the measured rate, plus 20%.
 memory_seconds=$(awk -v n="$PREDICTIONS" -v r="$service_rate" 'BEGIN { printf "%d", n / r * 1.2 + 1 }')
-memory_requests=$(wrk -t2 -c"$CONNECTIONS" -d"${memory_seconds}s" -s "$here/post.lua" "$SERVICE/api/v1/predictions" | tee /dev/stderr \
-    | awk '/requests in/ { print $1 }')
+wrk -t2 -c"$CONNECTIONS" -d"${memory_seconds}s" -s "$here/post.lua" "$SERVICE/api/v1/predictions" >"$work/memory.txt"
+grep -E 'requests in|Non-2xx' "$work/memory.txt" || true
+memory_requests=$(awk '/requests in/ { print $1 }' "$work/memory.txt")
 rss_after=$(vmrss)
 echo "VmRSS before $rss_before kB, after $rss_after kB ($memory_requests requests)"
 
@@ -138,9 +139,12 @@ if [[ -f $DATA ]]; then
     p99_trains=()
     for _ in $(seq 1 "$RUNS"); do p99_trains+=("$(p99)"); echo "training p99 ${p99_trains[-1]} ms"; done
     p99_train=$(printf '%s\n' "${p99_trains[@]}" | median)
-    curl -s "$SERVICE/api/v1/training-jobs/$job" | $PY -c 'import json, sys; j = json.load(sys.stdin); print("job", j["status"], "epoch", j["progress"]["epoch"])'
+    # The figure only counts if the job was still training when the last run ended.
+    training_status=$(curl -s "$SERVICE/api/v1/training-jobs/$job" | $PY -c 'import json, sys; j = json.load(sys.stdin); print(j["status"], "at epoch", j["progress"]["epoch"], (j["error"] or "")[:200])')
+    echo "training job after the runs: $training_status"
+    [[ $training_status == running* ]] || p99_train="invalid (job $training_status)"
     curl -s -o /dev/null -X POST "$SERVICE/api/v1/training-jobs/$job/cancel"
-    until curl -s "$SERVICE/api/v1/training-jobs/$job" | grep -q '"status":"cancelled"'; do sleep 0.1; done
+    while curl -s "$SERVICE/api/v1/training-jobs/$job" | grep -qE '"status":"(queued|running)"'; do sleep 0.1; done
 else
     echo "no California CSV at $DATA: skipping the training-load run"
 fi
@@ -185,7 +189,7 @@ for _ in $(seq 1 "$RUNS"); do info_rates+=("$(rate "$SERVICE")"); echo "service 
 info_rate=$(printf '%s\n' "${info_rates[@]}" | median)
 stop_service
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo
 echo "== summary (medians; load at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' target service baseline/peer ratio
