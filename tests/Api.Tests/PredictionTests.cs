@@ -72,6 +72,21 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
         Assert.True(rmse < 10_000, $"RMSE {rmse}");
     }
 
+    [Fact]
+    public async Task A_batch_large_enough_to_be_split_across_cores_scores_each_row_as_a_small_request_does()
+    {
+        var rows = TestData.Houses(70_000, seed: 5);
+        var client = _factory.CreateClient();
+
+        var all = await client.PredictAsync(new { instances = rows.Select(r => new[] { r.SquareFootage, r.Rooms }).ToArray() });
+
+        // Rows around every place a split can fall, scored in one small request (never split).
+        int[] picked = [0, 1, 16_383, 16_384, 17_499, 17_500, 23_333, 23_334, 34_999, 35_000, 52_500, 69_999];
+        var few = await client.PredictAsync(new { instances = picked.Select(i => new[] { rows[i].SquareFootage, rows[i].Rooms }).ToArray() });
+        Assert.Equal(rows.Length, all.Length);
+        Assert.Equal(few, picked.Select(i => all[i]).ToArray());
+    }
+
     public static TheoryData<string, string> BadBodies => new()
     {
         { """{"records": [{"square_footage": "0.5", "rooms": 0.5}]}""", "records[0].square_footage" },

@@ -1,10 +1,13 @@
 using Serilog;
+using Serilog.Events;
 using Serilog.Formatting.Compact;
 
 namespace ModelService.Api.Infrastructure;
 
 internal static class SerilogSetup
 {
+    private static readonly PathString PredictionsPath = new("/api/v1/predictions");
+
     /// <summary>Readable text in Development, compact JSON (one event per line, properties kept) everywhere else.</summary>
     public static WebApplicationBuilder AddApiLogging(this WebApplicationBuilder builder)
     {
@@ -29,7 +32,12 @@ internal static class SerilogSetup
 
     public static WebApplication UseApiRequestLogging(this WebApplication app)
     {
-        app.UseSerilogRequestLogging();
+        // A line per successful prediction costs more than the prediction itself under load (docs/BENCHMARKS.md): those
+        // are logged at Debug, every other request and every failure as usual.
+        app.UseSerilogRequestLogging(options => options.GetLevel = (http, _, exception) =>
+            exception is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : http.Response.StatusCode < 400 && http.Request.Path.StartsWithSegments(PredictionsPath) ? LogEventLevel.Debug
+            : LogEventLevel.Information);
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using ModelService.Api.Infrastructure;
@@ -15,7 +16,11 @@ internal sealed class FeatureRows(FeatureValue[] values, int rowCount, int width
 
     public int RowCount { get; } = rowCount;
 
-    public ReadOnlySpan<FeatureValue> Values => _values.AsSpan(0, RowCount * width);
+    public int Width { get; } = width;
+
+    public ReadOnlySpan<FeatureValue> Values => _values.AsSpan(0, RowCount * Width);
+
+    public ReadOnlyMemory<FeatureValue> Memory => _values.AsMemory(0, RowCount * Width);
 
     public void Dispose()
     {
@@ -33,6 +38,9 @@ internal static class PredictionRequestReader
 {
     public const string Records = "records";
     public const string Instances = "instances";
+
+    // The UTF-8 names and categories of a loaded model, built once instead of on every request.
+    private static readonly ConditionalWeakTable<Predictor, FeatureLookup> s_lookups = [];
 
     /// <summary>The top-level shape: where the rows start, which form they take, and the model id if any.</summary>
     public readonly record struct Envelope(string Form, int RowsStart, string? ModelId);
@@ -95,8 +103,9 @@ internal static class PredictionRequestReader
         var buffer = new RowBuffer(features.Count);
         try
         {
-            var names = envelope.Form == Records ? features.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray() : null;
-            var categories = features.Select(f => f.Categories?.Select(c => (Bytes: Encoding.UTF8.GetBytes(c), Label: c)).ToArray()).ToArray();
+            var lookup = s_lookups.GetValue(model, static m => new FeatureLookup(m.Manifest.Features));
+            var names = envelope.Form == Records ? lookup.Names : null;
+            var categories = lookup.Categories;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (buffer.RowCount == maxRows)
@@ -156,7 +165,7 @@ internal static class PredictionRequestReader
                 seen[column] = true;
             }
             reader.Read();
-            row[column] = ReadValue(ref reader, features[column], categories[column], $"records[{index}].{features[column].Name}");
+            row[column] = ReadValue(ref reader, features[column], categories[column], index, column, records: true);
             expected = column + 1;
         }
     }
@@ -175,7 +184,7 @@ internal static class PredictionRequestReader
             {
                 throw WrongWidth(index, column + 1, features);
             }
-            row[column] = ReadValue(ref reader, features[column], categories[column], $"instances[{index}][{column}]");
+            row[column] = ReadValue(ref reader, features[column], categories[column], index, column, records: false);
             column++;
         }
         if (column != features.Count)
@@ -184,8 +193,12 @@ internal static class PredictionRequestReader
         }
     }
 
-    private static FeatureValue ReadValue(ref Utf8JsonReader reader, FeatureTransform feature, (byte[] Bytes, string Label)[]? categories, string field)
+    private static FeatureValue ReadValue(ref Utf8JsonReader reader, FeatureTransform feature, (byte[] Bytes, string Label)[]? categories,
+        int index, int column, bool records)
     {
+        // The field name is built only for an error, not once per value read.
+        string Field() => records ? $"records[{index}].{feature.Name}" : $"instances[{index}][{column}]";
+
         switch (reader.TokenType)
         {
             case JsonTokenType.Null:
@@ -193,11 +206,11 @@ internal static class PredictionRequestReader
             case JsonTokenType.Number when feature.Type == ColumnType.Numeric:
                 if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
                 {
-                    throw ApiProblemException.Validation(field, $"The value of '{feature.Name}' is out of range.");
+                    throw ApiProblemException.Validation(Field(), $"The value of '{feature.Name}' is out of range.");
                 }
                 return FeatureValue.FromNumber(number);
             case JsonTokenType.String when feature.Type == ColumnType.Numeric:
-                throw ApiProblemException.Validation(field,
+                throw ApiProblemException.Validation(Field(),
                     $"'{feature.Name}' is numeric: send a JSON number, not a string (got \"{reader.GetString()}\").");
             case JsonTokenType.String or JsonTokenType.Number:
                 // A categorical value: reuse the model's own string for a known category; a number counts by its text.
@@ -210,7 +223,7 @@ internal static class PredictionRequestReader
                 }
                 return FeatureValue.FromLabel(reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan));
             default:
-                throw ApiProblemException.Validation(field,
+                throw ApiProblemException.Validation(Field(),
                     $"'{feature.Name}' takes {(feature.Type == ColumnType.Numeric ? "a number" : "a string")} or null; got {reader.TokenType}.");
         }
     }
@@ -230,6 +243,14 @@ internal static class PredictionRequestReader
     private static ApiProblemException WrongWidth(int index, int count, IReadOnlyList<FeatureTransform> features) =>
         ApiProblemException.Validation($"instances[{index}]",
             $"Instance {index} has {count} values; the model takes {features.Count}: {string.Join(", ", features.Select(f => f.Name))}.");
+
+    private sealed class FeatureLookup(IReadOnlyList<FeatureTransform> features)
+    {
+        public byte[][] Names { get; } = features.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
+
+        public (byte[] Bytes, string Label)[]?[] Categories { get; } =
+            features.Select(f => f.Categories?.Select(c => (Bytes: Encoding.UTF8.GetBytes(c), Label: c)).ToArray()).ToArray();
+    }
 
     /// <summary>A growable pooled array of rows, each starting all-missing.</summary>
     private sealed class RowBuffer(int width) : IDisposable

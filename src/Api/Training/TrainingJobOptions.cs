@@ -12,6 +12,11 @@ internal sealed class TrainingJobOptions
     [Range(0, 1024)]
     public int Threads { get; set; }
 
+    /// <summary>Linux nice value of the training thread (0-19): higher lets request threads take the CPU first, so
+    /// predictions keep their latency while a job runs; 0 trains at normal priority.</summary>
+    [Range(0, 19)]
+    public int Niceness { get; set; } = 10;
+
     /// <summary>Jobs that may wait in the queue; beyond that a submission is answered 503 with Retry-After.</summary>
     [Range(1, 100_000)]
     public int QueueCapacity { get; set; } = 32;

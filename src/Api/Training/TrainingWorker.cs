@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace ModelService.Api.Training;
 
 /// <summary>Consumes the training queue one job at a time. Each job runs on a dedicated thread so that a long training
-/// run never holds a thread-pool thread that requests need. On shutdown the running job is cancelled cooperatively and
+/// run never holds a thread-pool thread that requests need, at a lower priority (Training:Niceness) so that it never
+/// takes the CPU from them either. On shutdown the running job is cancelled cooperatively and
 /// recorded as cancelled; queued jobs stay queued and are picked up by the next start.</summary>
 internal sealed partial class TrainingWorker(
-    TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, TrainingEvents events, ILogger<TrainingWorker> logger) : BackgroundService
+    TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, TrainingEvents events, IOptions<TrainingJobOptions> options,
+    ILogger<TrainingWorker> logger) : BackgroundService
 {
     public const string InterruptedError = "interrupted by restart";
     public const string CancelledByRequest = "cancelled by request";
@@ -103,7 +106,7 @@ internal sealed partial class TrainingWorker(
             var stopwatch = Stopwatch.StartNew();
             try
             {
-                var manifest = await RunOnDedicatedThread(() => runner.Run(job, cancellation.Token), jobId);
+                var manifest = await RunOnDedicatedThread(() => runner.Run(job, cancellation.Token), jobId, options.Value.Niceness);
                 jobs.MarkSucceeded(jobId, manifest.Id);
                 LogSucceeded(logger, jobId, manifest.Id, manifest.Training.Epochs, stopwatch.ElapsedMilliseconds);
             }
@@ -131,13 +134,14 @@ internal sealed partial class TrainingWorker(
         }
     }
 
-    private static Task<T> RunOnDedicatedThread<T>(Func<T> work, string jobId)
+    private static Task<T> RunOnDedicatedThread<T>(Func<T> work, string jobId, int niceness)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
+                ThreadNiceness.ApplyToCurrentThread(niceness);
                 completion.SetResult(work());
             }
             catch (Exception e)
