@@ -17,6 +17,10 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     internal const double BatchNormEpsilon = 1e-5;
     internal const double LeakyReluSlope = 0.01;
 
+    // Passed to LibTorch as a Scalar that lives as long as the process, never one made by implicit conversion that the
+    // finalizer could free during the call (see FlatOptimizer).
+    private static readonly Scalar s_leakyReluSlope = LeakyReluSlope.ToScalar();
+
     private readonly NetworkSpec _spec;
     private readonly Generator _generator;
     private readonly Tensor _flatData;
@@ -119,7 +123,8 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
             {
                 var keep = 1 - _spec.Dropout;
                 using var mask = empty_like(x).bernoulli_(keep, _generator);
-                x = x.mul(mask.div_(keep));
+                using var keepScalar = keep.ToScalar();
+                x = x.mul(mask.div_(keepScalar));
             }
         }
         return nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
@@ -184,7 +189,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     private Tensor Activate(Tensor x) => _spec.Activation switch
     {
         Activation.Relu => nn.functional.relu(x),
-        Activation.LeakyRelu => nn.functional.leaky_relu(x, LeakyReluSlope),
+        Activation.LeakyRelu => x.leaky_relu(s_leakyReluSlope),
         Activation.Gelu => nn.functional.gelu(x),
         Activation.Tanh => x.tanh(),
         Activation.Sigmoid => x.sigmoid(),

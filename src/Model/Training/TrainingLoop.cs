@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Network;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ModelService.Model.Training;
@@ -28,7 +29,7 @@ internal static class TrainingLoop
         CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        using var optimizer = CreateOptimizer(network, options);
+        using var optimizer = new FlatOptimizer(network.FlatParameter, options);
         using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
         using var yTrain = tensor(data.TrainTargets, [data.TrainRows, 1]);
         using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;
@@ -113,16 +114,17 @@ internal static class TrainingLoop
     }
 
     private static void Step(
-        ConvRegressor network, optim.Optimizer optimizer, Tensor order, int start, int count, Tensor xTrain, Tensor yTrain, Tensor lossSum)
+        ConvRegressor network, FlatOptimizer optimizer, Tensor order, int start, int count, Tensor xTrain, Tensor yTrain, Tensor lossSum)
     {
         using var scope = NewDisposeScope();
         var rows = order.narrow(0, start, count);
         var loss = nn.functional.mse_loss(network.forward(xTrain.index_select(0, rows)), yTrain.index_select(0, rows));
         network.ZeroGradients();
         loss.backward();
-        optimizer.step();
+        optimizer.Step();
         using var noGrad = no_grad();
-        lossSum.add_(loss, alpha: count);
+        using var batchRows = ((double)count).ToScalar(); // held for the call: see FlatOptimizer
+        lossSum.add_(loss, alpha: batchRows);
     }
 
     private static double Evaluate(ConvRegressor network, Tensor inputs, Tensor targets)
@@ -139,18 +141,5 @@ internal static class TrainingLoop
             sum += loss.item<float>();
         }
         return sum / rows;
-    }
-
-    private static optim.Optimizer CreateOptimizer(ConvRegressor network, TrainingOptions options)
-    {
-        using var scope = NewDisposeScope(); // the optimiser's state is detached from it; its temporaries are not
-        var parameters = new[] { network.FlatParameter };
-        return options.Optimizer switch
-        {
-            OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-            OptimizerKind.AdamW => optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-            OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-            _ => throw new ArgumentException($"Unknown optimizer {options.Optimizer}."),
-        };
     }
 }
