@@ -9,10 +9,12 @@ succeeds. `seconds` is submit to succeeded; `test_rmse` scores 1000 fresh rows t
 """
 import argparse
 import json
-import math
+import os
 import random
-import time
-import urllib.request
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quality"))
+from api_client import Client  # noqa: E402
 
 
 def main():
@@ -21,32 +23,20 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    def call(method, path, body=None, content_type="application/json"):
-        headers = {"Content-Type": content_type} if body is not None else {}
-        request = urllib.request.Request(args.url + path, body, headers, method=method)
-        with urllib.request.urlopen(request) as response:
-            return json.loads(response.read())
+    client = Client(args.url)
 
     rng = random.Random(7)
     rows = [(rng.random(), rng.random()) for _ in range(1000)]
     csv = "square_footage,rooms,price\n" + "".join(f"{a!r},{b!r},{500000 * a + 100000 * b!r}\n" for a, b in rows)
-    dataset = call("POST", "/api/v1/datasets?name=seed", csv.encode(), "text/csv")
+    dataset = client.call("POST", "/api/v1/datasets?name=seed", csv.encode(), "text/csv")
     test = [(rng.random(), rng.random()) for _ in range(1000)]
     records = [{"square_footage": a, "rooms": b} for a, b in test]
+    truth = [500000 * a + 100000 * b for a, b in test]
 
     for run in range(args.runs):
-        started = time.perf_counter()
-        job = call("POST", "/api/v1/training-jobs", json.dumps({
+        seconds, rmse = client.train_and_score({
             "datasetId": dataset["id"], "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
-            "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": False}).encode())
-        while job["status"] in ("queued", "running"):
-            time.sleep(0.01)
-            job = call("GET", f"/api/v1/training-jobs/{job['id']}")
-        seconds = time.perf_counter() - started
-        if job["status"] != "succeeded":
-            raise SystemExit(f"job {job['id']} {job['status']}: {job['error']}")
-        scored = call("POST", "/api/v1/predictions", json.dumps({"records": records, "modelId": job["modelId"]}).encode())
-        rmse = math.sqrt(sum((p - (500000 * a + 100000 * b)) ** 2 for p, (a, b) in zip(scored["predictions"], test)) / len(test))
+            "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": False}, records, truth, poll_seconds=0.01)
         print(json.dumps({"service": "modelservice", "job": "seed", "run": run, "seconds": round(seconds, 3),
                           "test_rmse": round(rmse, 1)}), flush=True)
 

@@ -14,9 +14,8 @@ import argparse
 import csv
 import io
 import json
-import math
-import time
-import urllib.request
+
+from api_client import Client
 
 TARGET = "median_house_value"
 CATEGORICAL = {"ocean_proximity"}
@@ -30,13 +29,7 @@ def main():
     parser.add_argument("--api-key")
     args = parser.parse_args()
 
-    def call(method, path, body=None, content_type="application/json"):
-        headers = {"Content-Type": content_type} if body is not None else {}
-        if args.api_key:
-            headers["X-Api-Key"] = args.api_key
-        request = urllib.request.Request(args.url + path, body, headers, method=method)
-        with urllib.request.urlopen(request) as response:
-            return json.load(response)
+    client = Client(args.url, args.api_key)
 
     with open(args.csv, newline="") as f:
         header, *rows = list(csv.reader(f))
@@ -45,7 +38,7 @@ def main():
 
     upload = io.StringIO()
     csv.writer(upload).writerows([header, *train])
-    dataset = call("POST", "/api/v1/datasets?name=california-train", upload.getvalue().encode(), "text/csv")
+    dataset = client.call("POST", "/api/v1/datasets?name=california-train", upload.getvalue().encode(), "text/csv")
 
     target = header.index(TARGET)
     records = [
@@ -56,19 +49,10 @@ def main():
     truth = [float(r[target]) for r in test]
 
     for seed in (int(s) for s in args.seeds.split(",")):
-        started = time.perf_counter()
-        job = call("POST", "/api/v1/training-jobs", json.dumps({
+        seconds, rmse = client.train_and_score({
             "datasetId": dataset["id"], "target": TARGET, "hiddenChannels": [64, 64], "epochs": 20,
             "batchSize": 64, "learningRate": 0.001, "validationFraction": 0, "seed": seed, "activate": False,
-        }).encode())
-        while job["status"] in ("queued", "running"):
-            time.sleep(0.1)
-            job = call("GET", f"/api/v1/training-jobs/{job['id']}")
-        seconds = time.perf_counter() - started
-        if job["status"] != "succeeded":
-            raise SystemExit(f"job {job['id']} {job['status']}: {job['error']}")
-        scored = call("POST", "/api/v1/predictions", json.dumps({"records": records, "modelId": job["modelId"]}).encode())
-        rmse = math.sqrt(sum((p - y) ** 2 for p, y in zip(scored["predictions"], truth)) / len(truth))
+        }, records, truth, poll_seconds=0.1)
         print(json.dumps({"service": "modelservice", "job": "california", "seed": seed, "seconds": round(seconds, 3),
                           "test_rmse": round(rmse, 1), "train_rows": len(train), "test_rows": len(test),
                           "null_total_bedrooms": sum(r["total_bedrooms"] is None for r in records)}))
