@@ -3,7 +3,9 @@ using ModelService.Model.Network;
 
 namespace ModelService.Model.Inference;
 
-/// <summary>The activations of <see cref="Activation"/> applied in place, matching LibTorch's definitions.</summary>
+/// <summary>The activations of <see cref="Activation"/> applied in place, matching LibTorch's definitions. Each is the same
+/// element-wise function whatever the span's length (no separate vector approximation), so a value gets the same result
+/// in a one-row span and in a block.</summary>
 internal static class Activations
 {
     private const double InverseSqrt2 = 0.70710678118654752440;
@@ -12,14 +14,8 @@ internal static class Activations
     {
         switch (activation)
         {
-            case Activation.Relu when values.Length >= ManagedNetwork.VectorThreshold:
-                TensorPrimitives.Max(values, 0f, values);
-                break;
             case Activation.Relu:
-                foreach (ref var v in values)
-                {
-                    v = v < 0 ? 0 : v;
-                }
+                TensorPrimitives.Max(values, 0f, values);
                 break;
             case Activation.LeakyRelu:
                 foreach (ref var v in values)
@@ -34,10 +30,16 @@ internal static class Activations
                 }
                 break;
             case Activation.Tanh:
-                TensorPrimitives.Tanh(values, values);
+                foreach (ref var v in values)
+                {
+                    v = float.Tanh(v);
+                }
                 break;
             case Activation.Sigmoid:
-                TensorPrimitives.Sigmoid(values, values);
+                foreach (ref var v in values)
+                {
+                    v = 1f / (1f + float.Exp(-v));
+                }
                 break;
             default:
                 throw new InvalidOperationException($"Unknown activation {activation}.");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Network;
@@ -9,10 +10,19 @@ namespace ModelService.Model.Inference;
 /// dense [out, in] matrix applied to every position's channels, with batch normalisation folded into it and dropout
 /// dropped. Immutable; every call works in buffers of its own.
 /// </summary>
+/// <remarks>
+/// One row goes through <see cref="Forward(ReadOnlySpan{float})"/>, vectorised across each layer's outputs; a block of
+/// rows goes through <see cref="Forward(ReadOnlySpan{float}, int, Span{float})"/>, transposed so that every weight is one
+/// multiply-add over the whole block. Both accumulate every output as bias, then input 0, input 1, ... with separate
+/// multiply and add roundings, so a row gets the same bits whichever path and batch size it goes through.
+/// </remarks>
 internal sealed class ManagedNetwork
 {
+    /// <summary>Rows per block in the batched path: large enough to amortise a kernel call per weight, small enough
+    /// that a block's activations stay in the L1/L2 cache.</summary>
+    public const int BlockRows = 256;
+
     private const int StackLimit = 2048;
-    internal const int VectorThreshold = 32;
 
     private readonly NetworkSpec _spec;
     private readonly Layer[] _layers;
@@ -37,7 +47,7 @@ internal sealed class ManagedNetwork
                 Fold(matrix, bias, inputs, Values(TensorRole.BatchNormWeight, i), Values(TensorRole.BatchNormBias, i),
                     Values(TensorRole.RunningMean, i), Values(TensorRole.RunningVar, i));
             }
-            _layers[i] = new Layer(inputs, outputs, matrix, bias);
+            _layers[i] = new Layer(inputs, outputs, matrix, bias, spec.Activation);
             inputs = outputs;
         }
         _outputWeights = (float[])Values(TensorRole.DenseWeight, -1).Clone();
@@ -52,7 +62,7 @@ internal sealed class ManagedNetwork
         float[]? rented = null;
         var scratch = scratchSize <= StackLimit
             ? stackalloc float[scratchSize]
-            : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(scratchSize)).AsSpan(0, scratchSize);
+            : (rented = ArrayPool<float>.Shared.Rent(scratchSize)).AsSpan(0, scratchSize);
         try
         {
             var ping = scratch[.._widest];
@@ -66,36 +76,89 @@ internal sealed class ManagedNetwork
                 foreach (var layer in _layers)
                 {
                     var y = target[..layer.Outputs];
-                    layer.Apply(x, y, _spec.Activation);
+                    layer.Apply(x, y);
                     x = y;
                     target = target == ping ? pong : ping;
                 }
                 x.CopyTo(flattened.Slice(position * channels, channels));
             }
-            return Dot(_outputWeights, flattened) + _outputBias;
+            var sum = _outputBias;
+            for (var k = 0; k < flattened.Length; k++)
+            {
+                sum = (_outputWeights[k] * flattened[k]) + sum;
+            }
+            return sum;
         }
         finally
         {
             if (rented is not null)
             {
-                System.Buffers.ArrayPool<float>.Shared.Return(rented);
+                ArrayPool<float>.Shared.Return(rented);
             }
         }
     }
 
-    // For the few channels of a typical tabular model a plain loop beats the call and setup cost of a vectorised kernel.
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    /// <summary>The network outputs for <paramref name="rows"/> examples of H·W·C inputs each, row-major.</summary>
+    public void Forward(ReadOnlySpan<float> inputs, int rows, Span<float> outputs)
     {
-        if (a.Length >= VectorThreshold)
+        var width = _spec.InputSize;
+        var block = Math.Min(rows, BlockRows);
+        var scratchSize = block * (width + (2 * _widest) + _spec.FlattenedWidth);
+        var rented = ArrayPool<float>.Shared.Rent(scratchSize);
+        try
         {
-            return TensorPrimitives.Dot(a, b);
+            for (var start = 0; start < rows; start += block)
+            {
+                var count = Math.Min(block, rows - start);
+                ForwardBlock(inputs.Slice(start * width, count * width), count, outputs.Slice(start, count),
+                    rented.AsSpan(0, count * (width + (2 * _widest) + _spec.FlattenedWidth)));
+            }
         }
-        float sum = 0;
-        for (var i = 0; i < a.Length; i++)
+        finally
         {
-            sum += a[i] * b[i];
+            ArrayPool<float>.Shared.Return(rented);
         }
-        return sum;
+    }
+
+    // Feature-major throughout: row j of a [features, n] buffer holds feature j of every example in the block.
+    private void ForwardBlock(ReadOnlySpan<float> inputs, int n, Span<float> outputs, Span<float> scratch)
+    {
+        var width = _spec.InputSize;
+        var transposed = scratch[..(width * n)];
+        var ping = scratch.Slice(width * n, _widest * n);
+        var pong = scratch.Slice((width + _widest) * n, _widest * n);
+        var flattened = scratch.Slice((width + (2 * _widest)) * n, _spec.FlattenedWidth * n);
+        for (var r = 0; r < n; r++)
+        {
+            var row = inputs.Slice(r * width, width);
+            for (var j = 0; j < width; j++)
+            {
+                transposed[(j * n) + r] = row[j];
+            }
+        }
+        var channels = _spec.LastChannels;
+        for (var position = 0; position < _spec.Positions; position++)
+        {
+            scoped ReadOnlySpan<float> x = transposed.Slice(position * _spec.InputChannels * n, _spec.InputChannels * n);
+            var destination = flattened.Slice(position * channels * n, channels * n);
+            var target = ping;
+            for (var l = 0; l < _layers.Length; l++)
+            {
+                var y = l == _layers.Length - 1 ? destination : target[..(_layers[l].Outputs * n)];
+                _layers[l].Apply(x, n, y);
+                x = y;
+                target = target == ping ? pong : ping;
+            }
+            if (_layers.Length == 0)
+            {
+                x.CopyTo(destination);
+            }
+        }
+        outputs.Fill(_outputBias);
+        for (var k = 0; k < _outputWeights.Length; k++)
+        {
+            TensorPrimitives.MultiplyAdd(flattened.Slice(k * n, n), _outputWeights[k], outputs, outputs);
+        }
     }
 
     // Eval-mode batch norm is y = gamma (z - mean) / sqrt(var + eps) + beta with z = W x + b: scale W's rows and shift b.
@@ -124,18 +187,59 @@ internal sealed class ManagedNetwork
         throw new InvalidOperationException($"The network has no {role} tensor for layer {layer}.");
     }
 
-    private sealed class Layer(int inputs, int outputs, float[] matrix, float[] bias)
+    /// <summary>One hidden 1x1 convolution: y = activation(W x + b), W [outputs, inputs].</summary>
+    private sealed class Layer
     {
-        public int Outputs => outputs;
+        private readonly int _inputs;
+        private readonly float[] _matrix;
+        private readonly float[] _transposed;
+        private readonly float[] _bias;
+        private readonly Activation _activation;
 
-        public void Apply(ReadOnlySpan<float> x, Span<float> y, Activation activation)
+        public Layer(int inputs, int outputs, float[] matrix, float[] bias, Activation activation)
         {
-            var weights = matrix.AsSpan();
+            _inputs = inputs;
+            Outputs = outputs;
+            _matrix = matrix;
+            _bias = bias;
+            _activation = activation;
+            _transposed = new float[inputs * outputs];
             for (var o = 0; o < outputs; o++)
             {
-                y[o] = Dot(weights.Slice(o * inputs, inputs), x) + bias[o];
+                for (var i = 0; i < inputs; i++)
+                {
+                    _transposed[(i * outputs) + o] = matrix[(o * inputs) + i];
+                }
             }
-            Activations.Apply(activation, y);
+        }
+
+        public int Outputs { get; }
+
+        /// <summary>One example: y = b, then y += W[:, i] x[i] for each input i, vectorised across the outputs.</summary>
+        public void Apply(ReadOnlySpan<float> x, Span<float> y)
+        {
+            _bias.CopyTo(y);
+            for (var i = 0; i < _inputs; i++)
+            {
+                TensorPrimitives.MultiplyAdd(_transposed.AsSpan(i * Outputs, Outputs), x[i], y, y);
+            }
+            Activations.Apply(_activation, y);
+        }
+
+        /// <summary>A block of <paramref name="n"/> examples, feature-major: y[o] = b[o], then y[o] += W[o, i] x[i] for each
+        /// input i, vectorised across the examples.</summary>
+        public void Apply(ReadOnlySpan<float> x, int n, Span<float> y)
+        {
+            for (var o = 0; o < Outputs; o++)
+            {
+                var output = y.Slice(o * n, n);
+                output.Fill(_bias[o]);
+                for (var i = 0; i < _inputs; i++)
+                {
+                    TensorPrimitives.MultiplyAdd(x.Slice(i * n, n), _matrix[(o * _inputs) + i], output, output);
+                }
+            }
+            Activations.Apply(_activation, y);
         }
     }
 }

@@ -9,7 +9,10 @@ namespace ModelService.Model.Inference;
 /// concurrent callers.</summary>
 public sealed class Predictor
 {
-    private const int ChunkRows = 256;
+    private const int ChunkRows = ManagedNetwork.BlockRows;
+
+    // Below this many rows the per-row path is cheaper than one kernel call per weight; both give the same bits.
+    private const int BlockThreshold = 8;
 
     private readonly Preprocessor _preprocessor;
     private readonly ManagedNetwork _network;
@@ -53,6 +56,7 @@ public sealed class Predictor
         var encoded = chunk * width <= 1024
             ? stackalloc float[chunk * width]
             : (rented = ArrayPool<float>.Shared.Rent(chunk * width)).AsSpan(0, chunk * width);
+        Span<float> forward = stackalloc float[chunk];
         try
         {
             for (var start = 0; start < rowCount; start += chunk)
@@ -60,9 +64,19 @@ public sealed class Predictor
                 var count = Math.Min(chunk, rowCount - start);
                 var inputs = encoded[..(count * width)];
                 _preprocessor.Encode(rows.Slice(start * features, count * features), count, inputs);
+                if (count < BlockThreshold)
+                {
+                    for (var r = 0; r < count; r++)
+                    {
+                        predictions[start + r] = _preprocessor.UnscaleTarget(_network.Forward(inputs.Slice(r * width, width)));
+                    }
+                    continue;
+                }
+                var outputs = forward[..count];
+                _network.Forward(inputs, count, outputs);
                 for (var r = 0; r < count; r++)
                 {
-                    predictions[start + r] = _preprocessor.UnscaleTarget(_network.Forward(inputs.Slice(r * width, width)));
+                    predictions[start + r] = _preprocessor.UnscaleTarget(outputs[r]);
                 }
             }
         }

@@ -33,6 +33,43 @@ public sealed class PredictorTests
         Assert.All(results, r => Assert.Equal(sequential, r));
     }
 
+    [Theory]
+    [InlineData(1, 1, 2, new[] { 16, 8 }, Activation.Relu, false)]
+    [InlineData(1, 1, 13, new[] { 64, 64 }, Activation.Relu, true)]
+    [InlineData(1, 1, 5, new[] { 9, 3 }, Activation.LeakyRelu, true)]
+    [InlineData(1, 1, 5, new[] { 7 }, Activation.Gelu, false)]
+    [InlineData(1, 1, 4, new[] { 6, 5 }, Activation.Tanh, true)]
+    [InlineData(1, 1, 4, new[] { 33, 5 }, Activation.Sigmoid, false)]
+    [InlineData(2, 3, 2, new[] { 5, 3 }, Activation.Relu, true)]
+    [InlineData(1, 1, 3, new int[0], Activation.Relu, false)]
+    public void A_row_gets_the_same_bits_alone_and_in_any_batch(int height, int width, int channels, int[] hidden, Activation activation,
+        bool batchNorm)
+    {
+        var spec = new NetworkSpec(height, width, channels, hidden, activation, BatchNorm: batchNorm);
+        var predictor = new Predictor(Models.Random(spec, seed: 7));
+        const int rowCount = 600; // two whole blocks of 256 and a partial one
+        var random = new Random(3);
+        var rows = Enumerable.Range(0, rowCount * spec.InputSize).Select(_ => FeatureValue.FromNumber((random.NextDouble() * 6) - 3)).ToArray();
+
+        var batched = new double[rowCount];
+        predictor.Predict(rows, rowCount, batched);
+        var alone = new double[rowCount];
+        for (var r = 0; r < rowCount; r++)
+        {
+            predictor.Predict(rows.AsSpan(r * spec.InputSize, spec.InputSize), 1, alone.AsSpan(r, 1));
+        }
+        var inSmallBatches = new double[rowCount];
+        for (var r = 0; r < rowCount; r += 37)
+        {
+            var count = Math.Min(37, rowCount - r);
+            predictor.Predict(rows.AsSpan(r * spec.InputSize, count * spec.InputSize), count, inSmallBatches.AsSpan(r, count));
+        }
+
+        Assert.Equal(alone, batched);
+        Assert.Equal(alone, inSmallBatches);
+        Assert.True(batched.Distinct().Count() > rowCount / 2, "predictions should vary with the input");
+    }
+
     [Fact]
     public void Records_are_matched_by_name_and_absent_features_are_imputed()
     {
