@@ -42,7 +42,7 @@ internal static class PredictionEndpoints
         return group;
     }
 
-    private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
+    private static async Task<Results<PredictionsResult, SlicedPredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
         HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, ServiceMetrics metrics,
         CancellationToken cancellationToken)
     {
@@ -54,7 +54,8 @@ internal static class PredictionEndpoints
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
         }
         using var body = await RequestBody.ReadAsync(request, cancellationToken);
-        var envelope = PredictionRequestReader.ReadEnvelope(body.Span);
+        var envelope = PredictionRequestReader.ReadEnvelope(body.Span,
+            SlicedScoring.SliceCount(body.Length, options.Value.ParallelMinBytes));
         Predictor? model;
         if (envelope.ModelId is null)
         {
@@ -84,6 +85,16 @@ internal static class PredictionEndpoints
             {
                 return Problems.NotFound("modelId", $"No model with id '{envelope.ModelId}'.");
             }
+        }
+        if (envelope.Split is not null)
+        {
+            if (SlicedScoring.TryScore(body.Memory, envelope, model, options.Value.MaxRows) is { } sliced)
+            {
+                metrics.RecordPredictedRows(sliced.RowCount, "v1");
+                return sliced;
+            }
+            // Some slice failed: read the request sequentially, which reports the first error as it stands in the body.
+            envelope = PredictionRequestReader.ReadEnvelope(body.Span);
         }
         using var rows = PredictionRequestReader.ReadRows(body.Span, envelope, model, options.Value.MaxRows);
         var predictions = ArrayPool<double>.Shared.Rent(rows.RowCount);

@@ -11,6 +11,11 @@ internal sealed class PredictionOptions
     [Range(1, 50_000_000)]
     public int MaxRows { get; set; } = 200_000;
 
+    /// <summary>Request bodies of at least this many bytes are parsed, scored and formatted in slices on every core;
+    /// smaller ones on the request's thread.</summary>
+    [Range(0, int.MaxValue)]
+    public int ParallelMinBytes { get; set; } = 1024 * 1024;
+
     /// <summary>Loaded models kept in memory besides the active one.</summary>
     [Range(1, 1000)]
     public int ModelCacheSize { get; set; } = 4;

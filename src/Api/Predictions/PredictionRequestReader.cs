@@ -42,12 +42,36 @@ internal static class PredictionRequestReader
     // The UTF-8 names and categories of a loaded model, built once instead of on every request.
     private static readonly ConditionalWeakTable<Predictor, FeatureLookup> s_lookups = [];
 
-    /// <summary>The top-level shape: where the rows start, which form they take, and the model id if any.</summary>
-    public readonly record struct Envelope(string Form, int RowsStart, string? ModelId);
+    /// <summary>The top-level shape: where the rows start, which form they take, the model id if any, and, when the
+    /// envelope was read with slices, where the rows array can be cut for parsing on several cores.</summary>
+    public readonly record struct Envelope(string Form, int RowsStart, string? ModelId, RowsSplit? Split = null);
 
-    public static Envelope ReadEnvelope(ReadOnlySpan<byte> json)
+    /// <summary>Cuts of the rows array (<see cref="JsonArraySplitter"/>) with the reader state just after its
+    /// <c>[</c>, from which a reader can start at the first element of any slice.</summary>
+    public sealed record RowsSplit(JsonReaderState State, int ElementDepth, JsonArraySplitter.Split Cuts);
+
+    /// <summary>Reads the envelope. With <paramref name="slices"/> above 1 the rows array is not tokenised here but
+    /// scanned for cut points (see <see cref="RowsSplit"/>); any error on that path is reported by reading again the
+    /// ordinary way, so errors are the same either way.</summary>
+    public static Envelope ReadEnvelope(ReadOnlySpan<byte> json, int slices = 1)
     {
         JsonLimits.EnsureUtf8(json);
+        if (slices > 1)
+        {
+            try
+            {
+                return Read(json, slices);
+            }
+            catch (Exception e) when (e is JsonException or ApiProblemException)
+            {
+                // Read again below, rows included, for the error a sequential reader reports.
+            }
+        }
+        return Read(json, 1);
+    }
+
+    private static Envelope Read(ReadOnlySpan<byte> json, int slices)
+    {
         var reader = new Utf8JsonReader(json, JsonLimits.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -55,6 +79,7 @@ internal static class PredictionRequestReader
         }
         string? form = null, modelId = null;
         var start = -1;
+        RowsSplit? split = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var property = reader.GetString()!;
@@ -66,7 +91,18 @@ internal static class PredictionRequestReader
                 case Records or Instances:
                     form = property;
                     start = (int)reader.TokenStartIndex;
-                    reader.Skip();
+                    if (slices > 1 && reader.TokenType == JsonTokenType.StartArray
+                        && JsonArraySplitter.TrySplit(json, start, slices) is { } cuts)
+                    {
+                        // Carry on after the array's ']' in the state just after its '[': the rows are read later, in slices.
+                        split = new RowsSplit(reader.CurrentState, reader.CurrentDepth + 1, cuts);
+                        reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, reader.CurrentState);
+                        reader.Read();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                     break;
                 case "modelId":
                     modelId = reader.TokenType switch
@@ -88,7 +124,7 @@ internal static class PredictionRequestReader
         {
             throw ApiProblemException.Validation("body", "Give the rows to score in 'records' (named values) or 'instances' (values in feature order).");
         }
-        return new Envelope(form, start, modelId);
+        return new Envelope(form, start, modelId, split);
     }
 
     public static FeatureRows ReadRows(ReadOnlySpan<byte> json, Envelope envelope, Predictor model, int maxRows)
@@ -126,6 +162,54 @@ internal static class PredictionRequestReader
             if (buffer.RowCount == 0)
             {
                 throw ApiProblemException.Validation(envelope.Form, $"'{envelope.Form}' is empty; send at least one row.");
+            }
+            return buffer.Detach();
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the rows of one slice of a split rows array: whole elements separated by commas, as cut by
+    /// <see cref="JsonArraySplitter"/>. Returns null when the slice does not hold exactly that (the scan was misled by
+    /// malformed JSON); throws as <see cref="ReadRows"/> does for a bad value. Row indexes in errors are the slice's own,
+    /// so callers report errors by reading the whole request sequentially instead.</summary>
+    public static FeatureRows? TryReadSlice(ReadOnlySpan<byte> slice, RowsSplit split, string form, Predictor model)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var features = model.Manifest.Features;
+        var reader = new Utf8JsonReader(slice, isFinalBlock: false, split.State);
+        var buffer = new RowBuffer(features.Count);
+        try
+        {
+            var lookup = s_lookups.GetValue(model, static m => new FeatureLookup(m.Manifest.Features));
+            var names = form == Records ? lookup.Names : null;
+            var elementEnd = names is null ? JsonTokenType.EndArray : JsonTokenType.EndObject;
+            long end = 0;
+            while (reader.Read())
+            {
+                var row = buffer.AddRow();
+                if (names is not null)
+                {
+                    ReadRecord(ref reader, row, buffer.RowCount - 1, features, names, lookup.Categories);
+                }
+                else
+                {
+                    ReadInstance(ref reader, row, buffer.RowCount - 1, features, lookup.Categories);
+                }
+                if (reader.TokenType != elementEnd || reader.CurrentDepth != split.ElementDepth)
+                {
+                    buffer.Dispose();
+                    return null;
+                }
+                end = reader.BytesConsumed;
+            }
+            if (buffer.RowCount == 0 || end != slice.TrimEnd(" \t\r\n"u8).Length)
+            {
+                buffer.Dispose();
+                return null;
             }
             return buffer.Detach();
         }

@@ -24,15 +24,7 @@ internal sealed class PredictionsResult(string modelId, double[] predictions, in
             writer.WriteStartArray("predictions");
             for (var i = 0; i < count; i++)
             {
-                var value = predictions[i];
-                if (double.IsFinite(value))
-                {
-                    writer.WriteNumberValue(value);
-                }
-                else
-                {
-                    writer.WriteNullValue();
-                }
+                WriteValue(writer, predictions[i]);
                 if (i % RowsPerFlush == RowsPerFlush - 1)
                 {
                     writer.Flush();
@@ -47,6 +39,20 @@ internal sealed class PredictionsResult(string modelId, double[] predictions, in
         finally
         {
             ArrayPool<double>.Shared.Return(predictions);
+        }
+    }
+
+    /// <summary>A prediction as a JSON number, or null when it is not finite.</summary>
+    public static void WriteValue(Utf8JsonWriter writer, double value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumberValue(value);
+        }
+        else
+        {
+            writer.WriteNullValue();
         }
     }
 
