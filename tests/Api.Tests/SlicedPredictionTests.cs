@@ -110,12 +110,11 @@ public sealed class SlicedPredictionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""[{"a": "x,y]}{\"z"}, {"b": [1, [2, 3]]}, 7, "s\\", {"c": {"d": ","}}]""")]
-    [InlineData("""[ 1 , 2 ,3,4,   5 ]""")]
-    [InlineData("""["\\\"", "]", "[", "}", "{", ","]""")]
-    public void The_splitter_cuts_only_at_top_level_commas(string array)
+    [InlineData("""[{"a": 1}, {"b": [1, [2, 3]]},{"c": {"d": ","}},  {"e": "x"} ,{"f": null}, {}, {"g": 2.5e3}]""")]
+    [InlineData("[ [1, 2] , [3, 4],[5, 6],\n        [7, 8], [\"a\", \"b\"], [], [[9]] ]")]
+    public void The_splitter_cuts_between_elements_of_rows_without_misleading_strings(string array)
     {
-        var json = Encoding.UTF8.GetBytes("{\"rows\": " + array + "}");
+        var json = Encoding.UTF8.GetBytes("{\"rows\": " + array + ", \"modelId\": null}");
         var open = Array.IndexOf(json, (byte)'[');
         using var document = JsonDocument.Parse(json);
         var elements = document.RootElement.GetProperty("rows").EnumerateArray().Select(e => e.GetRawText()).ToArray();
@@ -125,7 +124,7 @@ public sealed class SlicedPredictionTests : IDisposable
             var split = JsonArraySplitter.TrySplit(json, open, slices);
 
             Assert.NotNull(split);
-            Assert.Equal(json.Length - 2, split.Value.Close);
+            Assert.Equal(open + Encoding.UTF8.GetByteCount(array) - 1, split.Value.Close);
             Assert.True(split.Value.Cuts.Length < slices);
             var bounds = new[] { open }.Concat(split.Value.Cuts).Append(split.Value.Close).ToArray();
             var pieces = bounds.Zip(bounds.Skip(1), (from, to) => Encoding.UTF8.GetString(json, from + 1, to - from - 1))
@@ -136,15 +135,60 @@ public sealed class SlicedPredictionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"rows": [1, 2""")]
-    [InlineData("""{"rows": [1, "2]}""")]
-    [InlineData("""{"rows": [1, 2}}""")]
-    [InlineData("""{"rows": [1, "\"]}""")]
-    public void The_splitter_gives_up_on_an_array_that_does_not_close(string text)
+    [InlineData("""{"rows": [1, 2""", false)]
+    [InlineData("""{"rows": [ ]}""", false)]
+    [InlineData("""{"rows": [1, 2, 3, 4, 5, 6]}""", true)]
+    public void The_splitter_proposes_no_cuts_where_it_cannot(string text, bool closes)
     {
         var json = Encoding.UTF8.GetBytes(text);
 
-        Assert.Null(JsonArraySplitter.TrySplit(json, Array.IndexOf(json, (byte)'['), 4));
+        var split = JsonArraySplitter.TrySplit(json, Array.IndexOf(json, (byte)'['), 4);
+
+        Assert.Equal(closes, split is not null);
+        Assert.Empty(split?.Cuts ?? []);
+    }
+
+    [Fact]
+    public async Task Categories_that_look_like_row_boundaries_mislead_no_answer()
+    {
+        // Labels holding "}, {" and "], [" make the proposed cuts fall inside strings: the sliced read must notice and the
+        // answer must still be the sequential one.
+        string[] labels = ["a}, {\"b", "c], [d", "e\\", "plain"];
+        var csv = "size,kind,price\n" + string.Concat(Enumerable.Range(0, 80).Select(i =>
+            string.Create(CultureInfo.InvariantCulture, $"{i % 10},\"{labels[i % 4].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{(i % 10 * 3) + (i % 4)}\n")));
+        string? model = null;
+        foreach (var factory in new[] { _sequential, _sliced })
+        {
+            var client = factory.CreateClient(ModelServiceFactory.ApiKey);
+            var dataset = await client.UploadCsvAsync(csv);
+            model = (await client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 2, seed = 1 }))
+                .GetProperty("modelId").GetString();
+        }
+        var records = Enumerable.Range(0, 4000).Select(i => new Dictionary<string, object> { ["size"] = i % 10, ["kind"] = labels[i % 4] });
+        var instances = Enumerable.Range(0, 4000).Select(i => new object[] { i % 7, labels[(i + 1) % 4] });
+        foreach (var body in new[] { JsonSerializer.Serialize(new { records }), JsonSerializer.Serialize(new { instances }) })
+        {
+            var sliced = await PostAsync(_sliced, body);
+            var sequential = await PostAsync(_sequential, body);
+
+            Assert.Equal(HttpStatusCode.OK, sliced.Status);
+            Assert.Equal(sequential.Content, sliced.Content);
+        }
+
+        // A label long enough to hold the middle of the body: the one proposed cut falls inside it, the slices cannot
+        // end there, and the request is read sequentially.
+        var label = string.Concat(Enumerable.Repeat("a, {", 5000));
+        var misleading = JsonSerializer.Serialize(new { records = new[] { new { size = 1, kind = "plain" }, new { size = 2, kind = label }, new { size = 3, kind = "e\\" } } });
+        var bytes = Encoding.UTF8.GetBytes(misleading);
+        var envelope = PredictionRequestReader.ReadEnvelope(bytes, slices: 2);
+        var labelStart = misleading.IndexOf(label, StringComparison.Ordinal);
+        Assert.InRange(Assert.Single(envelope.Split!.Cuts.Cuts), labelStart, labelStart + label.Length);
+        var active = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        Assert.Equal(model, active.Manifest.Id);
+        Assert.Null(SlicedScoring.TryScore(bytes, envelope, active, maxRows: 1000));
+        var answer = await PostAsync(_sliced, misleading);
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal((await PostAsync(_sequential, misleading)).Content, answer.Content);
     }
 
     private static string Records(int count)

@@ -1,26 +1,24 @@
-using System.Buffers;
-
 namespace ModelService.Api.Predictions;
 
 /// <summary>
-/// Finds, without parsing, where a large JSON array ends and where to cut it into slices of whole elements, so that
-/// the slices can be parsed on several cores. It only tracks strings (with their escapes) and bracket depth, so it is
-/// lenient: a caller must parse every slice with a real reader and check that each one ends exactly where this said,
-/// falling back to a sequential parse when not. On valid JSON the cuts are exact.
+/// Proposes, without reading it, where to cut a large JSON array of rows into slices of whole elements so that the
+/// slices can be parsed on several cores. The closing bracket is taken to be the last <c>]</c> of the body, and each
+/// cut is the first comma past an equal share of the bytes that is followed (after whitespace) by the byte the first
+/// element starts with: <c>{</c> for records, <c>[</c> for instances. These are guesses that a string holding such a
+/// comma, or a <c>]</c> after the array, would mislead; callers accept them only when a real reader finds every slice
+/// to end exactly at the next cut and the last one at the closing bracket, which proves them right, and read the body
+/// sequentially otherwise.
 /// </summary>
 internal static class JsonArraySplitter
 {
-    private static readonly SearchValues<byte> s_structural = SearchValues.Create("\"[]{},"u8);
-    private static readonly SearchValues<byte> s_stringSpecial = SearchValues.Create("\"\\"u8);
-
-    /// <summary>The array's closing bracket and the commas between top-level elements chosen as cut points.</summary>
-    /// <param name="Close">Index of the <c>]</c> that closes the array.</param>
-    /// <param name="Cuts">Indexes of the top-level commas that separate the slices, in order (possibly none).</param>
+    /// <summary>The guessed closing bracket of the array and cut points between its elements.</summary>
+    /// <param name="Close">Index of the <c>]</c> taken to close the array.</param>
+    /// <param name="Cuts">Indexes of the commas that separate the slices, in increasing order (possibly none).</param>
     public readonly record struct Split(int Close, int[] Cuts);
 
-    /// <summary>Scans the array that opens at <paramref name="open"/> (a <c>[</c>) and picks up to
-    /// <paramref name="slices"/> - 1 cuts, each at the first top-level comma past an equal share of the bytes.</summary>
-    /// <returns>The split, or null when no closing bracket was found (the caller's parser reports why).</returns>
+    /// <summary>Proposes up to <paramref name="slices"/> - 1 cuts in the array that opens at <paramref name="open"/>
+    /// (a <c>[</c>). The cost does not grow with the array: only the bytes around each cut are looked at.</summary>
+    /// <returns>The split, or null when the body has no later <c>]</c> or the array is empty.</returns>
     public static Split? TrySplit(ReadOnlySpan<byte> json, int open, int slices)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slices, 1);
@@ -28,66 +26,60 @@ internal static class JsonArraySplitter
         {
             return null;
         }
-        var share = Math.Max(1, (json.Length - open) / slices);
-        var nextCut = open + share;
-        var cuts = new List<int>(slices - 1);
-        var depth = 0;
-        var i = open;
-        while (i < json.Length)
+        var close = json.LastIndexOf((byte)']');
+        var first = SkipWhitespace(json, open + 1);
+        if (close <= first)
         {
-            var found = json[i..].IndexOfAny(s_structural);
-            if (found < 0)
-            {
-                return null;
-            }
-            i += found;
-            switch (json[i])
-            {
-                case (byte)'"':
-                    i = EndOfString(json, i + 1);
-                    if (i < 0)
-                    {
-                        return null;
-                    }
-                    break;
-                case (byte)'[' or (byte)'{':
-                    depth++;
-                    break;
-                case (byte)']' or (byte)'}':
-                    depth--;
-                    if (depth == 0)
-                    {
-                        return json[i] == (byte)']' ? new Split(i, [.. cuts]) : null;
-                    }
-                    break;
-                case (byte)',' when depth == 1 && i >= nextCut && cuts.Count < slices - 1:
-                    cuts.Add(i);
-                    nextCut = i + share;
-                    break;
-            }
-            i++;
+            return null;
         }
-        return null;
+        var startByte = json[first];
+        if (startByte is not ((byte)'{' or (byte)'['))
+        {
+            return new Split(close, []);
+        }
+        var share = (close - open) / slices;
+        var cuts = new List<int>(slices - 1);
+        for (var k = 1; k < slices; k++)
+        {
+            var from = Math.Max(open + (k * share), cuts.Count == 0 ? first : cuts[^1] + 1);
+            var cut = NextBoundary(json, from, close, startByte);
+            if (cut < 0)
+            {
+                break;
+            }
+            cuts.Add(cut);
+        }
+        return new Split(close, [.. cuts]);
     }
 
-    // The index of the quote that closes a string whose content starts at `start`, or -1.
-    private static int EndOfString(ReadOnlySpan<byte> json, int start)
+    // The first comma in [from, end) followed, after whitespace, by startByte; or -1.
+    private static int NextBoundary(ReadOnlySpan<byte> json, int from, int end, byte startByte)
     {
-        var i = start;
-        while (i < json.Length)
+        var i = from;
+        while (i < end)
         {
-            var found = json[i..].IndexOfAny(s_stringSpecial);
-            if (found < 0)
+            var comma = json[i..end].IndexOf((byte)',');
+            if (comma < 0)
             {
                 return -1;
             }
-            i += found;
-            if (json[i] == (byte)'"')
+            i += comma;
+            var next = SkipWhitespace(json, i + 1);
+            if (next < end && json[next] == startByte)
             {
                 return i;
             }
-            i += 2; // a backslash and the character it escapes
+            i++;
         }
         return -1;
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
+    {
+        while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            i++;
+        }
+        return i;
     }
 }

@@ -46,13 +46,14 @@ internal static class PredictionRequestReader
     /// envelope was read with slices, where the rows array can be cut for parsing on several cores.</summary>
     public readonly record struct Envelope(string Form, int RowsStart, string? ModelId, RowsSplit? Split = null);
 
-    /// <summary>Cuts of the rows array (<see cref="JsonArraySplitter"/>) with the reader state just after its
-    /// <c>[</c>, from which a reader can start at the first element of any slice.</summary>
+    /// <summary>Proposed cuts of the rows array (<see cref="JsonArraySplitter"/>) with the reader state just after its
+    /// <c>[</c>, from which a reader can start at the first element of any slice. The rest of the envelope was read
+    /// from the proposed closing bracket on, so the envelope holds only once the slices have proved the cuts.</summary>
     public sealed record RowsSplit(JsonReaderState State, int ElementDepth, JsonArraySplitter.Split Cuts);
 
-    /// <summary>Reads the envelope. With <paramref name="slices"/> above 1 the rows array is not tokenised here but
-    /// scanned for cut points (see <see cref="RowsSplit"/>); any error on that path is reported by reading again the
-    /// ordinary way, so errors are the same either way.</summary>
+    /// <summary>Reads the envelope. With <paramref name="slices"/> above 1 the rows array is not read here: cut points
+    /// are proposed (see <see cref="RowsSplit"/>) and reading goes on after the proposed end of the array. Any error on
+    /// that path is reported by reading again the ordinary way, so errors are the same either way.</summary>
     public static Envelope ReadEnvelope(ReadOnlySpan<byte> json, int slices = 1)
     {
         JsonLimits.EnsureUtf8(json);
@@ -94,7 +95,7 @@ internal static class PredictionRequestReader
                     if (slices > 1 && reader.TokenType == JsonTokenType.StartArray
                         && JsonArraySplitter.TrySplit(json, start, slices) is { } cuts)
                     {
-                        // Carry on after the array's ']' in the state just after its '[': the rows are read later, in slices.
+                        // Carry on after the proposed ']' in the state just after the '[': the rows are read later, in slices.
                         split = new RowsSplit(reader.CurrentState, reader.CurrentDepth + 1, cuts);
                         reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, reader.CurrentState);
                         reader.Read();

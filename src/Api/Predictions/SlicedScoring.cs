@@ -30,8 +30,8 @@ internal static class SlicedScoring
     }
 
     /// <summary>Scores every slice, or returns null when any slice fails (a bad value, malformed JSON, a label for a
-    /// numeric feature) or the rows exceed <paramref name="maxRows"/>: the caller then reads the request sequentially,
-    /// which reports the first error with its true row index.</summary>
+    /// numeric feature, a proposed cut that is not between two elements) or the rows exceed <paramref name="maxRows"/>:
+    /// the caller then reads the request sequentially, which reports the first error with its true row index.</summary>
     public static SlicedPredictionsResult? TryScore(ReadOnlyMemory<byte> json, PredictionRequestReader.Envelope envelope,
         Predictor model, int maxRows)
     {
@@ -40,7 +40,9 @@ internal static class SlicedScoring
         var slices = new ArrayPoolBufferWriter<byte>?[cuts.Length + 1];
         var counts = new int[slices.Length];
         var failed = false;
-        Parallel.For(0, slices.Length, (index, loop) =>
+        // One worker per core: more would only take turns on the cores, while slices stay plentiful for balance.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, slices.Length, parallel, (index, loop) =>
         {
             var start = index == 0 ? envelope.RowsStart + 1 : cuts[index - 1] + 1;
             var end = index == cuts.Length ? split.Cuts.Close : cuts[index];
