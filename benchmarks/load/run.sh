@@ -5,7 +5,8 @@
 # Usage (from anywhere): bash benchmarks/load/run.sh
 # Environment: DURATION (s per wrk run, 10), RUNS (wrk pairs, 3), CONNECTIONS (16), DATA (California CSV,
 # ../shared/data/california_housing.csv from the repository root), CALIFORNIA=0 to skip the California jobs,
-# PREDICTIONS (requests in the memory run, 1000000).
+# PREDICTIONS (requests in the memory run, 1000000), PARTS (comma-separated subset of single,batch,memory,p99,seed,
+# california,info; all by default).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -22,6 +23,8 @@ BARE_PORT=5102
 SERVICE=http://127.0.0.1:$SERVICE_PORT
 BARE=http://127.0.0.1:$BARE_PORT
 PY=/usr/bin/python3
+PARTS=${PARTS:-single,batch,memory,p99,seed,california,info}
+want() { [[ ",$PARTS," == *",$1,"* ]]; }
 
 if ! command -v wrk >/dev/null; then
     apt-get install -y wrk >/dev/null
@@ -86,6 +89,10 @@ echo "ready after $startup_warning ms"
 curl -s "$SERVICE/api/v1/predictions" -H 'Content-Type: application/json' -d '{"records":[{"square_footage":0.5,"rooms":0.5}]}'; echo
 curl -s "$BARE/api/v1/predictions" -H 'Content-Type: application/json' -d '{"records":[{"square_footage":0.5,"rooms":0.5}]}'; echo
 
+bare_rate="n/a" service_rate="n/a" batch_rate="n/a" rss_before="n/a" rss_after="n/a" memory_requests="n/a" p99_idle="n/a"
+p99_train="n/a" seed_service="n/a" seed_torch="n/a" seed_service_rmse="n/a" seed_torch_rmse="n/a" seed_torch1="n/a"
+seed_torch2="n/a" info_rate="n/a" startup_info="n/a" instances_rate="n/a"
+if want single || want memory; then
 echo "== single predictions, $CONNECTIONS connections, ${DURATION}s per run, $RUNS runs each (after 5 s warm-up each)"
 rate "$BARE" 5 >/dev/null
 rate "$SERVICE" 5 >/dev/null
@@ -97,22 +104,33 @@ for _ in $(seq 1 "$RUNS"); do
 done
 bare_rate=$(printf '%s\n' "${bare_rates[@]}" | median)
 service_rate=$(printf '%s\n' "${service_rates[@]}" | median)
+fi
 
-echo "== one request of 100,000 rows (records), 7 runs"
+if want batch; then
+# batch_run FORM FILE: 20 warm-up requests (the JIT's tiering settles), then 15 timed ones; prints the median seconds.
+batch_run() {
+    local times=() t
+    for i in $(seq 1 35); do
+        t=$(curl -s -o "$work/out100k.json" -w '%{time_total}' "$SERVICE/api/v1/predictions" -H 'Content-Type: application/json' \
+            --data-binary @"$2")
+        (( i > 20 )) && times+=("$t")
+    done
+    $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d["predictions"]) == 100000, d' "$work/out100k.json"
+    echo "$1: ${times[*]}" >&2
+    printf '%s\n' "${times[@]}" | median
+}
+echo "== one request of 100,000 rows, JSON in and out (20 warm-up requests, median of 15)"
 $PY -c 'import json, random; r = random.Random(3); print(json.dumps({"records": [{"square_footage": r.random(), "rooms": r.random()} for _ in range(100000)]}))' >"$work/rows100k.json"
-echo "body: $(stat -c %s "$work/rows100k.json") bytes"
-batch_times=()
-for i in $(seq 1 8); do
-    t=$(curl -s -o "$work/out100k.json" -w '%{time_total}' "$SERVICE/api/v1/predictions" -H 'Content-Type: application/json' \
-        --data-binary @"$work/rows100k.json")
-    [[ $i == 1 ]] && continue   # warm-up
-    batch_times+=("$t")
-    echo "$t s"
-done
-$PY -c 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d["predictions"]) == 100000, len(d["predictions"])' "$work/out100k.json"
-batch_seconds=$(printf '%s\n' "${batch_times[@]}" | median)
+$PY -c 'import json, random; r = random.Random(3); print(json.dumps({"instances": [[r.random(), r.random()] for _ in range(100000)]}))' >"$work/instances100k.json"
+echo "bodies: records $(stat -c %s "$work/rows100k.json") bytes, instances $(stat -c %s "$work/instances100k.json") bytes"
+batch_seconds=$(batch_run records "$work/rows100k.json")
 batch_rate=$(awk -v t="$batch_seconds" 'BEGIN { printf "%.0f", 100000 / t }')
+instances_seconds=$(batch_run instances "$work/instances100k.json")
+instances_rate=$(awk -v t="$instances_seconds" 'BEGIN { printf "%.0f", 100000 / t }')
+echo "records: median $batch_seconds s ($batch_rate rows/s); instances: median $instances_seconds s ($instances_rate rows/s)"
+fi
 
+if want memory; then
 echo "== resident memory over $PREDICTIONS single predictions"
 rss_before=$(vmrss)
 # wrk runs for a duration, not a count: long enough for PREDICTIONS requests at the measured rate, plus 20%.
@@ -122,7 +140,9 @@ grep -E 'requests in|Non-2xx' "$work/memory.txt" || true
 memory_requests=$(awk '/requests in/ { print $1 }' "$work/memory.txt")
 rss_after=$(vmrss)
 echo "VmRSS before $rss_before kB, after $rss_after kB ($memory_requests requests)"
+fi
 
+if want p99; then
 echo "== p99 of single predictions, idle and while a training job runs"
 p99_idles=()
 for _ in $(seq 1 "$RUNS"); do p99_idles+=("$(p99)"); echo "idle p99 ${p99_idles[-1]} ms"; done
@@ -148,22 +168,25 @@ if [[ -f $DATA ]]; then
 else
     echo "no California CSV at $DATA: skipping the training-load run"
 fi
+fi
 
+field() { $PY -c 'import json, sys; print("\n".join(str(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.startswith("{")))' "$1"; }
+if want seed; then
 echo "== the seed job through the API vs PyTorch eager (same machine, same run)"
 $PY "$here/seed_via_api.py" --url "$SERVICE" --runs 3 | tee "$work/seed-service.jsonl"
 for threads in 1 2; do
     for _ in 1 2 3; do $PY benchmarks/peers/pytorch_seed.py --threads "$threads"; done | tee "$work/seed-torch-$threads.jsonl"
 done
-field() { $PY -c 'import json, sys; print("\n".join(str(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.startswith("{")))' "$1"; }
 seed_service=$(field seconds <"$work/seed-service.jsonl" | median)
 seed_service_rmse=$(field test_rmse <"$work/seed-service.jsonl" | median)
 seed_torch1=$(field seconds <"$work/seed-torch-1.jsonl" | median)
 seed_torch2=$(field seconds <"$work/seed-torch-2.jsonl" | median)
 seed_torch=$(printf '%s\n%s\n' "$seed_torch1" "$seed_torch2" | sort -g | head -1)
 seed_torch_rmse=$(field test_rmse <"$work/seed-torch-1.jsonl" | median)
+fi
 
 california_service="n/a" california_torch="n/a" california_service_rmse="n/a" california_torch_rmse="n/a"
-if [[ $CALIFORNIA == 1 && -f $DATA ]]; then
+if want california && [[ $CALIFORNIA == 1 && -f $DATA ]]; then
     echo "== California housing (64-64, 20 epochs, batch 64) through the API vs PyTorch, seeds 0-2"
     $PY benchmarks/quality/california_via_api.py "$DATA" --url "$SERVICE" --seeds 0,1,2 | tee "$work/cal-service.jsonl"
     $PY benchmarks/peers/pytorch_california.py "$DATA" --seeds 0,1,2 --threads 1,2 | tee "$work/cal-torch.jsonl"
@@ -180,6 +203,7 @@ print(statistics.median(x["seconds"] for x in by[t]), statistics.median(x["test_
 fi
 stop_service
 
+if want info; then
 echo "== single predictions with the default Information logging (request log line per request, to a file)"
 start_service Information
 startup_info=$startup_ms
@@ -188,6 +212,7 @@ info_rates=()
 for _ in $(seq 1 "$RUNS"); do info_rates+=("$(rate "$SERVICE")"); echo "service (Information) ${info_rates[-1]} req/s"; done
 info_rate=$(printf '%s\n' "${info_rates[@]}" | median)
 stop_service
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo
@@ -199,7 +224,8 @@ printf '| %-44s | %-16s | %-26s | %-7s |\n' "1b. California 64-64 via API, wall 
     "PyTorch ${california_torch_threads:-?}t $california_torch ($california_torch_rmse)" "$(ratio "$california_service" "$california_torch")"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' "2. single predictions req/s (Warning log)" "$service_rate" "bare $bare_rate" "$(ratio "$service_rate" "$bare_rate")"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' "2b. single predictions req/s (Information log)" "$info_rate" "bare $bare_rate" "$(ratio "$info_rate" "$bare_rate")"
-printf '| %-44s | %-16s | %-26s | %-7s |\n' "3. 100k-row request, rows/s" "$batch_rate" "2,000,000 target" "$(ratio "$batch_rate" 2000000)"
+printf '| %-44s | %-16s | %-26s | %-7s |\n' "3. 100k-row request (records), rows/s" "$batch_rate" "2,000,000 target" "$(ratio "$batch_rate" 2000000)"
+printf '| %-44s | %-16s | %-26s | %-7s |\n' "3b. 100k-row request (instances), rows/s" "$instances_rate" "2,000,000 target" "$(ratio "$instances_rate" 2000000)"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' "4. p99 ms during training vs idle" "$p99_train" "idle $p99_idle" "$(ratio "$p99_train" "$p99_idle")"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' "5a. VmRSS kB after $memory_requests predictions" "$rss_after" "after warm-up $rss_before" "$(ratio "$rss_after" "$rss_before")"
 printf '| %-44s | %-16s | %-26s | %-7s |\n' "5b. start-up to ready, ms (Warning / Info)" "$startup_warning / $startup_info" "3000 target" "$(ratio "$startup_warning" 3000)"

@@ -34,6 +34,9 @@ public sealed class ModelServiceFactory : WebApplicationFactory<Program>
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Warning",
             ["Training:Threads"] = "1",
+            // Tests run side by side and keep the cores busy; under SCHED_IDLE a job would wait for them to go idle.
+            // TrainingPriorityTests checks the default.
+            ["Training:IdleScheduling"] = "false",
             ["RateLimiting:Training:PermitLimit"] = "0",
             ["RateLimiting:Predictions:PermitLimit"] = "0",
         };

@@ -12,8 +12,13 @@ internal sealed class TrainingJobOptions
     [Range(0, 1024)]
     public int Threads { get; set; }
 
-    /// <summary>Linux nice value of the training thread (0-19): higher lets request threads take the CPU first, so
-    /// predictions keep their latency while a job runs; 0 trains at normal priority.</summary>
+    /// <summary>Runs the training thread under Linux's SCHED_IDLE policy: it trains on CPU time that requests leave
+    /// and yields the moment a request thread wakes, so predictions keep their latency while a job runs, at the cost of
+    /// slower training while the service is saturated. False leaves it to <see cref="Niceness"/>.</summary>
+    public bool IdleScheduling { get; set; } = true;
+
+    /// <summary>Linux nice value of the training thread (0-19) when <see cref="IdleScheduling"/> is off or refused:
+    /// higher lets request threads take the CPU first; 0 trains at normal priority.</summary>
     [Range(0, 19)]
     public int Niceness { get; set; } = 10;
 

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace ModelService.Api.Training;
 
 /// <summary>Consumes the training queue one job at a time. Each job runs on a dedicated thread so that a long training
-/// run never holds a thread-pool thread that requests need, at a lower priority (Training:Niceness) so that it never
-/// takes the CPU from them either. On shutdown the running job is cancelled cooperatively and
+/// run never holds a thread-pool thread that requests need, at a lower CPU priority (Training:IdleScheduling and
+/// Training:Niceness) so that it does not take the CPU from them either. On shutdown the running job is cancelled cooperatively and
 /// recorded as cancelled; queued jobs stay queued and are picked up by the next start.</summary>
 internal sealed partial class TrainingWorker(
     TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, TrainingEvents events, IOptions<TrainingJobOptions> options,
@@ -106,7 +106,7 @@ internal sealed partial class TrainingWorker(
             var stopwatch = Stopwatch.StartNew();
             try
             {
-                var manifest = await RunOnDedicatedThread(() => runner.Run(job, cancellation.Token), jobId, options.Value.Niceness);
+                var manifest = await RunOnDedicatedThread(() => runner.Run(job, cancellation.Token), jobId);
                 jobs.MarkSucceeded(jobId, manifest.Id);
                 LogSucceeded(logger, jobId, manifest.Id, manifest.Training.Epochs, stopwatch.ElapsedMilliseconds);
             }
@@ -134,14 +134,15 @@ internal sealed partial class TrainingWorker(
         }
     }
 
-    private static Task<T> RunOnDedicatedThread<T>(Func<T> work, string jobId, int niceness)
+    private Task<T> RunOnDedicatedThread<T>(Func<T> work, string jobId)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                ThreadNiceness.ApplyToCurrentThread(niceness);
+                var priority = TrainingThreadPriority.ApplyToCurrentThread(options.Value.IdleScheduling, options.Value.Niceness);
+                LogPriority(logger, jobId, priority);
                 completion.SetResult(work());
             }
             catch (Exception e)
@@ -156,6 +157,9 @@ internal sealed partial class TrainingWorker(
         thread.Start();
         return completion.Task;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Training job {JobId} runs at CPU priority {Priority}")]
+    private static partial void LogPriority(ILogger logger, string jobId, string priority);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Re-queued {Count} training jobs left queued by the previous run")]
     private static partial void LogRequeued(ILogger logger, int count);

@@ -33,6 +33,7 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["Storage__Root"] = storageRoot;
         start.Environment["Training__Threads"] = "1";
+        start.Environment["Training__IdleScheduling"] = "false";
         // Keeps the captured output to what explains a failure: start-up, jobs and warnings, not every poll.
         start.Environment["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning";
         _process = new System.Diagnostics.Process { StartInfo = start };
