@@ -85,6 +85,71 @@ public sealed class SlicedPredictionTests : IDisposable
         Assert.Equal(rows, result.RowCount);
     }
 
+    [Theory]
+    [InlineData("""{"square_footage": 0.5, "rooms": 0.25}""")]
+    [InlineData("""{"rooms":-1.5e-3,"square_footage":0}, {"square_footage": -0, "rooms": 2E+2}, {}, {"rooms": null}""")]
+    [InlineData(" \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"square_footage\": 0.1}  ")]
+    public void Plain_records_are_read_to_the_same_values_as_the_json_reader_gives(string records)
+    {
+        _ = _sliced.CreateClient();
+        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        var body = Encoding.UTF8.GetBytes("{\"records\": [" + records + "]}");
+        var open = Array.IndexOf(body, (byte)'[');
+
+        using var plain = PredictionRequestReader.TryReadPlainRecords(body.AsSpan()[(open + 1)..Array.LastIndexOf(body, (byte)']')], model);
+        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
+
+        Assert.NotNull(plain);
+        Assert.Equal(sequential.RowCount, plain.RowCount);
+        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
+    }
+
+    [Theory]
+    [InlineData("""{"square_footage": 01}""")]
+    [InlineData("""{"square_footage": 1.}""")]
+    [InlineData("""{"square_footage": .5}""")]
+    [InlineData("""{"square_footage": -}""")]
+    [InlineData("""{"square_footage": +1}""")]
+    [InlineData("""{"square_footage": 1e}""")]
+    [InlineData("""{"square_footage": 1e400}""")]
+    [InlineData("""{"square_footage": NaN}""")]
+    [InlineData("""{"square_footage": 0.5x}""")]
+    [InlineData("""{"square_footage": "0.5"}""")]
+    [InlineData("""{"square_footage": true}""")]
+    [InlineData("""{"square_footage": [0.5]}""")]
+    [InlineData("""{"square_footage": nul}""")]
+    [InlineData("""{"square_footage": 0.5,}""")]
+    [InlineData("""{"square_footage" 0.5}""")]
+    [InlineData("""{"squ\u0061re_footage": 0.5}""")]
+    [InlineData("""{"square_footage": 0.5, "square_footage": 0.5}""")]
+    [InlineData("""{"sqft": 0.5}""")]
+    [InlineData("""{"square_footage": 0.5} {"rooms": 0.5}""")]
+    [InlineData("""{"square_footage": 0.5},""")]
+    [InlineData("""{"square_footage": 0.5""")]
+    [InlineData("""[0.5, 0.5]""")]
+    [InlineData("""   """)]
+    public void Plain_records_give_way_to_the_json_reader_on_anything_else(string records)
+    {
+        _ = _sliced.CreateClient();
+        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+
+        Assert.Null(PredictionRequestReader.TryReadPlainRecords(Encoding.UTF8.GetBytes(records), model));
+    }
+
+    [Theory]
+    [InlineData("0", 1)]
+    [InlineData("-0.5,", 4)]
+    [InlineData("12.5e+3}", 7)]
+    [InlineData("7E-2 ", 4)]
+    [InlineData("1234567890123456789012", 22)]
+    [InlineData("00", 0)]
+    [InlineData("-", 0)]
+    [InlineData("1.e5", 0)]
+    [InlineData("1e+", 0)]
+    [InlineData("x", 0)]
+    public void Json_numbers_are_measured_by_the_grammar_of_RFC_8259(string text, int length) =>
+        Assert.Equal(length, PredictionRequestReader.JsonNumberLength(Encoding.UTF8.GetBytes(text)));
+
     [Fact]
     public async Task A_hundred_thousand_records_sliced_match_the_sequential_answer_byte_for_byte()
     {

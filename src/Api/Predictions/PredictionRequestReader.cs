@@ -34,7 +34,7 @@ internal sealed class FeatureRows(FeatureValue[] values, int rowCount, int width
 
 /// <summary>Reads <c>{"records": [...]}</c> or <c>{"instances": [...]}</c> (and an optional <c>modelId</c>, in any
 /// position) straight from UTF-8 into <see cref="FeatureValue"/> rows: no per-row dictionaries or DOM.</summary>
-internal static class PredictionRequestReader
+internal static partial class PredictionRequestReader
 {
     public const string Records = "records";
     public const string Instances = "instances";
@@ -140,7 +140,7 @@ internal static class PredictionRequestReader
         var buffer = new RowBuffer(features.Count);
         try
         {
-            var lookup = s_lookups.GetValue(model, static m => new FeatureLookup(m.Manifest.Features));
+            var lookup = Lookup(model);
             var names = envelope.Form == Records ? lookup.Names : null;
             var categories = lookup.Categories;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -181,11 +181,15 @@ internal static class PredictionRequestReader
     {
         ArgumentNullException.ThrowIfNull(split);
         var features = model.Manifest.Features;
+        if (form == Records && TryReadPlainRecords(slice, model) is { } plain)
+        {
+            return plain;
+        }
         var reader = new Utf8JsonReader(slice, isFinalBlock: false, split.State);
         var buffer = new RowBuffer(features.Count);
         try
         {
-            var lookup = s_lookups.GetValue(model, static m => new FeatureLookup(m.Manifest.Features));
+            var lookup = Lookup(model);
             var names = form == Records ? lookup.Names : null;
             var elementEnd = names is null ? JsonTokenType.EndArray : JsonTokenType.EndObject;
             long end = 0;
@@ -220,6 +224,8 @@ internal static class PredictionRequestReader
             throw;
         }
     }
+
+    private static FeatureLookup Lookup(Predictor model) => s_lookups.GetValue(model, static m => new FeatureLookup(m.Manifest.Features));
 
     private static void ReadRecord(ref Utf8JsonReader reader, Span<FeatureValue> row, int index, IReadOnlyList<FeatureTransform> features,
         byte[][] names, (byte[] Bytes, string Label)[]?[] categories)
