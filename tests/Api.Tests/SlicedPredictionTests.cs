@@ -137,6 +137,42 @@ public sealed class SlicedPredictionTests : IDisposable
     }
 
     [Theory]
+    [InlineData("[0.5, 0.25]")]
+    [InlineData("[-1.5e-3,0] , [ -0 , 2E+2 ],[null, null]\n")]
+    public void Plain_instances_are_read_to_the_same_values_as_the_json_reader_gives(string instances)
+    {
+        _ = _sliced.CreateClient();
+        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        var body = Encoding.UTF8.GetBytes("{\"instances\": [" + instances + "]}");
+        var open = Array.IndexOf(body, (byte)'[');
+
+        using var plain = PredictionRequestReader.TryReadPlainInstances(body.AsSpan()[(open + 1)..Array.LastIndexOf(body, (byte)']')], model);
+        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
+
+        Assert.NotNull(plain);
+        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
+    }
+
+    [Theory]
+    [InlineData("[0.5]")]
+    [InlineData("[0.5, 0.5, 0.5]")]
+    [InlineData("[0.5, 0.5,]")]
+    [InlineData("[0.5 0.5]")]
+    [InlineData("[0.5, \"0.5\"]")]
+    [InlineData("[0.5, 01]")]
+    [InlineData("[0.5, 0.5] [0.5, 0.5]")]
+    [InlineData("[0.5, 0.5],")]
+    [InlineData("{\"rooms\": 0.5}")]
+    [InlineData("[[0.5], 0.5]")]
+    public void Plain_instances_give_way_to_the_json_reader_on_anything_else(string instances)
+    {
+        _ = _sliced.CreateClient();
+        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+
+        Assert.Null(PredictionRequestReader.TryReadPlainInstances(Encoding.UTF8.GetBytes(instances), model));
+    }
+
+    [Theory]
     [InlineData("0", 1)]
     [InlineData("-0.5,", 4)]
     [InlineData("12.5e+3}", 7)]

@@ -181,7 +181,7 @@ internal static partial class PredictionRequestReader
     {
         ArgumentNullException.ThrowIfNull(split);
         var features = model.Manifest.Features;
-        if (form == Records && TryReadPlainRecords(slice, model) is { } plain)
+        if ((form == Records ? TryReadPlainRecords(slice, model) : TryReadPlainInstances(slice, model)) is { } plain)
         {
             return plain;
         }

@@ -17,7 +17,12 @@ internal static partial class PredictionRequestReader
     /// the slice with Utf8JsonReader, which reports errors. What it accepts is valid JSON (the body is known to be valid
     /// UTF-8), and it yields the values Utf8JsonReader would: numbers are converted by the same Utf8Parser call.
     /// </summary>
-    internal static FeatureRows? TryReadPlainRecords(ReadOnlySpan<byte> slice, Predictor model)
+    internal static FeatureRows? TryReadPlainRecords(ReadOnlySpan<byte> slice, Predictor model) => TryReadPlain(slice, model, records: true);
+
+    /// <summary>The same for a slice of instances: arrays of exactly one value per feature, in the plain forms above.</summary>
+    internal static FeatureRows? TryReadPlainInstances(ReadOnlySpan<byte> slice, Predictor model) => TryReadPlain(slice, model, records: false);
+
+    private static FeatureRows? TryReadPlain(ReadOnlySpan<byte> slice, Predictor model, bool records)
     {
         var features = model.Manifest.Features;
         if (features.Count > 256)
@@ -28,7 +33,8 @@ internal static partial class PredictionRequestReader
         var buffer = new RowBuffer(features.Count);
         try
         {
-            return ReadPlainRecords(slice, features, lookup, buffer) ? buffer.Detach() : null;
+            var read = records ? ReadPlainRecords(slice, features, lookup, buffer) : ReadPlainInstances(slice, features, lookup, buffer);
+            return read ? buffer.Detach() : null;
         }
         finally
         {
@@ -92,6 +98,47 @@ internal static partial class PredictionRequestReader
                 }
             }
             i = SkipWhitespace(json, i);
+            if (i == json.Length)
+            {
+                return true;
+            }
+            if (json[i] != (byte)',')
+            {
+                return false;
+            }
+            i = SkipWhitespace(json, i + 1);
+        }
+        return false;
+    }
+
+    private static bool ReadPlainInstances(ReadOnlySpan<byte> json, IReadOnlyList<FeatureTransform> features, FeatureLookup lookup, RowBuffer buffer)
+    {
+        var i = SkipWhitespace(json, 0);
+        while (i < json.Length && json[i] == (byte)'[')
+        {
+            var row = buffer.AddRow();
+            i = SkipWhitespace(json, i + 1);
+            for (var column = 0; column < features.Count; column++)
+            {
+                if (column > 0)
+                {
+                    if (i >= json.Length || json[i] != (byte)',')
+                    {
+                        return false;
+                    }
+                    i = SkipWhitespace(json, i + 1);
+                }
+                if (!TryReadPlainValue(json, ref i, features[column], lookup.Categories[column], out row[column]))
+                {
+                    return false;
+                }
+                i = SkipWhitespace(json, i);
+            }
+            if (i >= json.Length || json[i] != (byte)']')
+            {
+                return false;
+            }
+            i = SkipWhitespace(json, i + 1);
             if (i == json.Length)
             {
                 return true;
