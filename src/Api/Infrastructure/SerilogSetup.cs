@@ -8,7 +8,9 @@ internal static class SerilogSetup
 {
     private static readonly PathString PredictionsPath = new("/api/v1/predictions");
 
-    /// <summary>Readable text in Development, compact JSON (one event per line, properties kept) everywhere else.</summary>
+    /// <summary>Readable text in Development, compact JSON (one event per line, properties kept) everywhere else. Each host
+    /// keeps its own logger (preserveStaticLogger) instead of routing through the process-wide Log.Logger, which the
+    /// last host built would otherwise own: tests run several hosts in one process, and each must read its own log.</summary>
     public static WebApplicationBuilder AddApiLogging(this WebApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
@@ -26,7 +28,7 @@ internal static class SerilogSetup
             {
                 logger.WriteTo.Console(new CompactJsonFormatter());
             }
-        });
+        }, preserveStaticLogger: true);
         return builder;
     }
 

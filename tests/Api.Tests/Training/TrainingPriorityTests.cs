@@ -28,7 +28,13 @@ public sealed class TrainingPriorityTests
         var jobId = job.GetProperty("id").GetString()!;
         await client.WaitForJobAsync(jobId, j => j.GetProperty("status").GetString() == "running");
 
+        // The job is marked running just before its thread starts.
         var thread = TrainingThread(jobId);
+        for (var wait = 0; wait < 100 && thread is null; wait++)
+        {
+            await Task.Delay(20);
+            thread = TrainingThread(jobId);
+        }
         await client.PostAsync(new Uri($"/api/v1/training-jobs/{jobId}/cancel", UriKind.Relative), null);
 
         Assert.NotNull(thread);
