@@ -170,7 +170,7 @@ else
 fi
 fi
 
-field() { $PY -c 'import json, sys; print("\n".join(str(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.startswith("{")))' "$1"; }
+field() { $PY -c 'import json, sys; print("\n".join(str(d[sys.argv[1]]) for d in map(json.loads, (l for l in sys.stdin if l.startswith("{"))) if not d.get("warmup")))' "$1"; }
 if want seed; then
 echo "== the seed job through the API vs PyTorch eager (same machine, same run)"
 $PY "$here/seed_via_api.py" --url "$SERVICE" --runs 3 | tee "$work/seed-service.jsonl"
