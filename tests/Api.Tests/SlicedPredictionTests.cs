@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Models;
 using ModelService.Api.Predictions;
+using ModelService.Model.Inference;
 
 namespace ModelService.Api.Tests;
 
@@ -71,8 +72,7 @@ public sealed class SlicedPredictionTests : IDisposable
     [InlineData("instances", true, 100_000)]
     public void Valid_bodies_are_scored_in_slices_without_falling_back(string form, bool pretty, int rows)
     {
-        _ = _sliced.CreateClient(); // starts the host, which installs the bundled model
-        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        var model = ActiveModel();
         var text = form == "records" ? Records(rows) : Instances(rows);
         var body = Encoding.UTF8.GetBytes(pretty ? Pretty(text) : text);
 
@@ -86,17 +86,18 @@ public sealed class SlicedPredictionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"square_footage": 0.5, "rooms": 0.25}""")]
-    [InlineData("""{"rooms":-1.5e-3,"square_footage":0}, {"square_footage": -0, "rooms": 2E+2}, {}, {"rooms": null}""")]
-    [InlineData(" \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"square_footage\": 0.1}  ")]
-    public void Plain_records_are_read_to_the_same_values_as_the_json_reader_gives(string records)
+    [InlineData("records", """{"square_footage": 0.5, "rooms": 0.25}""")]
+    [InlineData("records", """{"rooms":-1.5e-3,"square_footage":0}, {"square_footage": -0, "rooms": 2E+2}, {}, {"rooms": null}""")]
+    [InlineData("records", " \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"square_footage\": 0.1}  ")]
+    [InlineData("instances", "[0.5, 0.25]")]
+    [InlineData("instances", "[-1.5e-3,0] , [ -0 , 2E+2 ],[null, null]\n")]
+    public void Plain_rows_are_read_to_the_same_values_as_the_json_reader_gives(string form, string rows)
     {
-        _ = _sliced.CreateClient();
-        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
-        var body = Encoding.UTF8.GetBytes("{\"records\": [" + records + "]}");
-        var open = Array.IndexOf(body, (byte)'[');
+        var model = ActiveModel();
+        var body = Encoding.UTF8.GetBytes($"{{\"{form}\": [{rows}]}}");
+        var slice = body.AsSpan()[(Array.IndexOf(body, (byte)'[') + 1)..Array.LastIndexOf(body, (byte)']')];
 
-        using var plain = PredictionRequestReader.TryReadPlainRecords(body.AsSpan()[(open + 1)..Array.LastIndexOf(body, (byte)']')], model);
+        using var plain = form == "records" ? PredictionRequestReader.TryReadPlainRecords(slice, model) : PredictionRequestReader.TryReadPlainInstances(slice, model);
         using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
 
         Assert.NotNull(plain);
@@ -130,27 +131,9 @@ public sealed class SlicedPredictionTests : IDisposable
     [InlineData("""   """)]
     public void Plain_records_give_way_to_the_json_reader_on_anything_else(string records)
     {
-        _ = _sliced.CreateClient();
-        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        var model = ActiveModel();
 
         Assert.Null(PredictionRequestReader.TryReadPlainRecords(Encoding.UTF8.GetBytes(records), model));
-    }
-
-    [Theory]
-    [InlineData("[0.5, 0.25]")]
-    [InlineData("[-1.5e-3,0] , [ -0 , 2E+2 ],[null, null]\n")]
-    public void Plain_instances_are_read_to_the_same_values_as_the_json_reader_gives(string instances)
-    {
-        _ = _sliced.CreateClient();
-        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
-        var body = Encoding.UTF8.GetBytes("{\"instances\": [" + instances + "]}");
-        var open = Array.IndexOf(body, (byte)'[');
-
-        using var plain = PredictionRequestReader.TryReadPlainInstances(body.AsSpan()[(open + 1)..Array.LastIndexOf(body, (byte)']')], model);
-        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
-
-        Assert.NotNull(plain);
-        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
     }
 
     [Theory]
@@ -166,8 +149,7 @@ public sealed class SlicedPredictionTests : IDisposable
     [InlineData("[[0.5], 0.5]")]
     public void Plain_instances_give_way_to_the_json_reader_on_anything_else(string instances)
     {
-        _ = _sliced.CreateClient();
-        var model = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
+        var model = ActiveModel();
 
         Assert.Null(PredictionRequestReader.TryReadPlainInstances(Encoding.UTF8.GetBytes(instances), model));
     }
@@ -290,6 +272,13 @@ public sealed class SlicedPredictionTests : IDisposable
         var answer = await PostAsync(_sliced, misleading);
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal((await PostAsync(_sequential, misleading)).Content, answer.Content);
+    }
+
+    // The sliced service's active model (the bundled default); creating a client starts the host, which installs it.
+    private Predictor ActiveModel()
+    {
+        _ = _sliced.CreateClient();
+        return _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
     }
 
     private static string Records(int count)

@@ -42,7 +42,7 @@ internal static class PredictionEndpoints
         return group;
     }
 
-    private static async Task<Results<PredictionsResult, SlicedPredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
+    private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
         HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, ServiceMetrics metrics,
         CancellationToken cancellationToken)
     {

@@ -97,16 +97,10 @@ internal static partial class PredictionRequestReader
                     return false;
                 }
             }
-            i = SkipWhitespace(json, i);
-            if (i == json.Length)
+            if (AfterElement(json, ref i) is { } last)
             {
-                return true;
+                return last;
             }
-            if (json[i] != (byte)',')
-            {
-                return false;
-            }
-            i = SkipWhitespace(json, i + 1);
         }
         return false;
     }
@@ -138,18 +132,29 @@ internal static partial class PredictionRequestReader
             {
                 return false;
             }
-            i = SkipWhitespace(json, i + 1);
-            if (i == json.Length)
+            i++;
+            if (AfterElement(json, ref i) is { } last)
             {
-                return true;
+                return last;
             }
-            if (json[i] != (byte)',')
-            {
-                return false;
-            }
-            i = SkipWhitespace(json, i + 1);
         }
         return false;
+    }
+
+    // After an element: true at the end of the slice, false on anything but a comma, null past a comma to the next one.
+    private static bool? AfterElement(ReadOnlySpan<byte> json, ref int i)
+    {
+        i = SkipWhitespace(json, i);
+        if (i == json.Length)
+        {
+            return true;
+        }
+        if (json[i] != (byte)',')
+        {
+            return false;
+        }
+        i = SkipWhitespace(json, i + 1);
+        return null;
     }
 
     private static bool TryReadPlainValue(ReadOnlySpan<byte> json, ref int i, FeatureTransform feature, (byte[] Bytes, string Label)[]? categories,

@@ -32,7 +32,7 @@ internal static class SlicedScoring
     /// <summary>Scores every slice, or returns null when any slice fails (a bad value, malformed JSON, a label for a
     /// numeric feature, a proposed cut that is not between two elements) or the rows exceed <paramref name="maxRows"/>:
     /// the caller then reads the request sequentially, which reports the first error with its true row index.</summary>
-    public static SlicedPredictionsResult? TryScore(ReadOnlyMemory<byte> json, PredictionRequestReader.Envelope envelope,
+    public static PredictionsResult? TryScore(ReadOnlyMemory<byte> json, PredictionRequestReader.Envelope envelope,
         Predictor model, int maxRows)
     {
         var split = envelope.Split ?? throw new ArgumentException("The envelope was read without slices.", nameof(envelope));
@@ -73,7 +73,7 @@ internal static class SlicedScoring
             }
             return null;
         }
-        return new SlicedPredictionsResult(model.Manifest.Id, slices!, (int)total);
+        return new PredictionsResult(model.Manifest.Id, slices!, (int)total);
     }
 
     // The slice's predictions as a JSON array, formatted by Utf8JsonWriter exactly as the sequential path does.
@@ -102,45 +102,6 @@ internal static class SlicedScoring
         finally
         {
             ArrayPool<double>.Shared.Return(predictions);
-        }
-    }
-}
-
-/// <summary>Writes <c>{"modelId": "...", "predictions": [...]}</c> from predictions already formatted per slice, and
-/// returns the slices' pooled buffers.</summary>
-internal sealed class SlicedPredictionsResult(string modelId, ArrayPoolBufferWriter<byte>[] slices, int rowCount) : IResult
-{
-    public int RowCount => rowCount;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        try
-        {
-            var response = httpContext.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json; charset=utf-8";
-            await using var writer = new Utf8JsonWriter(response.BodyWriter);
-            writer.WriteStartObject();
-            writer.WriteString("modelId", modelId);
-            writer.WriteStartArray("predictions");
-            foreach (var slice in slices)
-            {
-                // A slice is "[a,b,...]": its elements go into the one array, the writer adding the comma between slices.
-                writer.WriteRawValue(slice.WrittenSpan[1..^1], skipInputValidation: true);
-                writer.Flush();
-                await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            writer.Flush();
-            await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
-        }
-        finally
-        {
-            foreach (var slice in slices)
-            {
-                slice.Dispose();
-            }
         }
     }
 }
