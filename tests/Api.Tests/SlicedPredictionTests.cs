@@ -105,6 +105,36 @@ public sealed class SlicedPredictionTests : IDisposable
         Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
     }
 
+    [Fact]
+    public void Plain_numbers_round_exactly_as_the_json_reader_does()
+    {
+        var model = ActiveModel();
+        var random = new Random(5);
+        string[] edges = ["0", "-0", "1", "9007199254740993", "9007199254740992.5", "2.2250738585072011e-308", "4.9e-324", "2e-324",
+            "1.7976931348623157e308", "1.7976931348623158e308", "0.1", "0.30000000000000004", "123456789012345678901234567890",
+            "1.00000000000000011102230246251565404236316680908203125", "7.0e-10", "1e23", "8.41e21", "5e-1", "-1E+2"];
+        var numbers = edges.Concat(Enumerable.Range(0, 20_000).Select(i =>
+        {
+            var value = BitConverter.Int64BitsToDouble(random.NextInt64()) is var bits && double.IsFinite(bits) ? bits : random.NextDouble();
+            return (i % 4) switch
+            {
+                0 => value.ToString("R", CultureInfo.InvariantCulture),
+                1 => value.ToString("G17", CultureInfo.InvariantCulture),
+                2 => (random.NextDouble() * 1e6).ToString("F9", CultureInfo.InvariantCulture),
+                _ => value.ToString("E25", CultureInfo.InvariantCulture),
+            };
+        })).ToArray();
+        var rows = string.Join(", ", numbers.Select((n, i) => i % 2 == 0 ? $"{{\"square_footage\": {n}}}" : $"{{\"rooms\": {n}}}"));
+        var body = Encoding.UTF8.GetBytes($"{{\"records\": [{rows}]}}");
+
+        using var plain = PredictionRequestReader.TryReadPlainRecords(body.AsSpan()[(Array.IndexOf(body, (byte)'[') + 1)..Array.LastIndexOf(body, (byte)']')], model);
+        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100_000);
+
+        Assert.NotNull(plain);
+        Assert.Equal(numbers.Length, plain.RowCount);
+        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
+    }
+
     [Theory]
     [InlineData("""{"square_footage": 01}""")]
     [InlineData("""{"square_footage": 1.}""")]

@@ -1,5 +1,5 @@
-using System.Buffers.Text;
 using System.Text;
+using csFastFloat;
 using ModelService.Api.Infrastructure;
 using ModelService.Model.Data;
 using ModelService.Model.Inference;
@@ -15,7 +15,7 @@ internal static partial class PredictionRequestReader
     /// numeric features, unescaped strings for categorical ones, or null. Anything else (an escape, a nested value, an
     /// unknown or repeated name, a malformed number, a string for a numeric feature) returns null, and the caller reads
     /// the slice with Utf8JsonReader, which reports errors. What it accepts is valid JSON (the body is known to be valid
-    /// UTF-8), and it yields the values Utf8JsonReader would: numbers are converted by the same Utf8Parser call.
+    /// UTF-8), and it yields the values Utf8JsonReader would: both convert numbers with correct rounding.
     /// </summary>
     internal static FeatureRows? TryReadPlainRecords(ReadOnlySpan<byte> slice, Predictor model) => TryReadPlain(slice, model, records: true);
 
@@ -191,8 +191,10 @@ internal static partial class PredictionRequestReader
             value = FeatureValue.FromLabel(Encoding.UTF8.GetString(text));
             return true;
         }
+        // fast_float's parser (csFastFloat) rounds correctly, as Utf8Parser does, at about twice its speed; the grammar
+        // check comes first because it accepts forms JSON does not ("1.", "+1", "inf").
         var length = JsonNumberLength(json[i..]);
-        if (length == 0 || !Utf8Parser.TryParse(json.Slice(i, length), out double number, out var consumed) || consumed != length
+        if (length == 0 || !FastDoubleParser.TryParseDouble(json.Slice(i, length), out var consumed, out var number) || consumed != length
             || !double.IsFinite(number))
         {
             return false;
