@@ -29,6 +29,9 @@ internal static class SlicedScoring
         return Math.Clamp(length / MinSliceBytes, 2, 4 * cores);
     }
 
+    /// <summary>One slice scored: its predictions as a JSON array, and how many there are.</summary>
+    private sealed record SliceScore(ArrayPoolBufferWriter<byte> Json, int Rows);
+
     /// <summary>Scores every slice, or returns null when any slice fails (a bad value, malformed JSON, a label for a
     /// numeric feature, a proposed cut that is not between two elements) or the rows exceed <paramref name="maxRows"/>:
     /// the caller then reads the request sequentially, which reports the first error with its true row index.</summary>
@@ -37,43 +40,60 @@ internal static class SlicedScoring
     {
         var split = envelope.Split ?? throw new ArgumentException("The envelope was read without slices.", nameof(envelope));
         var cuts = split.Cuts.Cuts;
-        var slices = new ArrayPoolBufferWriter<byte>?[cuts.Length + 1];
-        var counts = new int[slices.Length];
-        var failed = false;
+        var bounds = new (int Start, int End)[cuts.Length + 1];
+        for (var index = 0; index < bounds.Length; index++)
+        {
+            bounds[index] = (index == 0 ? envelope.RowsStart + 1 : cuts[index - 1] + 1, index == cuts.Length ? split.Cuts.Close : cuts[index]);
+        }
+        return Assemble(ScoreAll(json, bounds, split, envelope.Form, model), model, maxRows);
+    }
+
+    /// <summary>Scores the slices between <paramref name="bounds"/> on every core; a failed slice is null.</summary>
+    private static SliceScore?[] ScoreAll(ReadOnlyMemory<byte> json, (int Start, int End)[] bounds,
+        PredictionRequestReader.RowsSplit split, string form, Predictor model)
+    {
+        var scores = new SliceScore?[bounds.Length];
         // One worker per core: more would only take turns on the cores, while slices stay plentiful for balance.
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, slices.Length, parallel, (index, loop) =>
+        Parallel.For(0, scores.Length, parallel, (index, loop) =>
         {
-            var start = index == 0 ? envelope.RowsStart + 1 : cuts[index - 1] + 1;
-            var end = index == cuts.Length ? split.Cuts.Close : cuts[index];
-            try
+            scores[index] = ScoreSlice(json.Span[bounds[index].Start..bounds[index].End], split, form, model);
+            if (scores[index] is null)
             {
-                using var rows = PredictionRequestReader.TryReadSlice(json.Span[start..end], split, envelope.Form, model);
-                if (rows is null)
-                {
-                    failed = true;
-                    loop.Stop();
-                    return;
-                }
-                slices[index] = Format(model, rows);
-                counts[index] = rows.RowCount;
-            }
-            catch (Exception e) when (e is JsonException or ApiProblemException or ArgumentException)
-            {
-                failed = true;
                 loop.Stop();
             }
         });
-        var total = counts.Sum(c => (long)c);
-        if (failed || total > maxRows)
+        return scores;
+    }
+
+    /// <summary>Parses, predicts and formats one slice, or returns null when it fails.</summary>
+    private static SliceScore? ScoreSlice(ReadOnlySpan<byte> slice, PredictionRequestReader.RowsSplit split, string form, Predictor model)
+    {
+        try
         {
-            foreach (var slice in slices)
+            using var rows = PredictionRequestReader.TryReadSlice(slice, split, form, model);
+            return rows is null ? null : new SliceScore(Format(model, rows), rows.RowCount);
+        }
+        catch (Exception e) when (e is JsonException or ApiProblemException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The answer from every slice in order, or null (buffers returned) when one failed or the rows exceed
+    /// <paramref name="maxRows"/>.</summary>
+    private static PredictionsResult? Assemble(SliceScore?[] scores, Predictor model, int maxRows)
+    {
+        var total = scores.Sum(s => (long)(s?.Rows ?? 0));
+        if (scores.Any(s => s is null) || total > maxRows)
+        {
+            foreach (var score in scores)
             {
-                slice?.Dispose();
+                score?.Json.Dispose();
             }
             return null;
         }
-        return new PredictionsResult(model.Manifest.Id, slices!, (int)total);
+        return new PredictionsResult(model.Manifest.Id, [.. scores.Select(s => s!.Json)], (int)total);
     }
 
     // The slice's predictions as a JSON array, formatted by Utf8JsonWriter exactly as the sequential path does.
