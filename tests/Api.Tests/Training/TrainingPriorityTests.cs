@@ -28,9 +28,10 @@ public sealed class TrainingPriorityTests
         var jobId = job.GetProperty("id").GetString()!;
         await client.WaitForJobAsync(jobId, j => j.GetProperty("status").GetString() == "running");
 
-        // The job is marked running just before its thread starts.
+        // The job is marked running just before its thread starts, and the thread lowers its priority first thing.
+        var expected = (Policy: policy, Nice: int.Parse(niceness ?? "10", CultureInfo.InvariantCulture));
         var thread = TrainingThread(jobId);
-        for (var wait = 0; wait < 100 && thread is null; wait++)
+        for (var wait = 0; wait < 100 && thread != expected; wait++)
         {
             await Task.Delay(20);
             thread = TrainingThread(jobId);
@@ -38,8 +39,8 @@ public sealed class TrainingPriorityTests
         await client.PostAsync(new Uri($"/api/v1/training-jobs/{jobId}/cancel", UriKind.Relative), null);
 
         Assert.NotNull(thread);
-        Assert.Equal(policy, thread.Value.Policy);
-        Assert.Equal(int.Parse(niceness ?? "10", CultureInfo.InvariantCulture), thread.Value.Nice);
+        Assert.Equal(expected.Policy, thread.Value.Policy);
+        Assert.Equal(expected.Nice, thread.Value.Nice);
     }
 
     // The scheduling policy and nice value of this process's thread named after the job (Linux truncates names to 15 bytes).
