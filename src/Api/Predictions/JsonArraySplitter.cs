@@ -74,7 +74,8 @@ internal static class JsonArraySplitter
         return -1;
     }
 
-    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
+    /// <summary>The index of the first byte at or after <paramref name="i"/> that is not JSON whitespace.</summary>
+    internal static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
     {
         while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
         {

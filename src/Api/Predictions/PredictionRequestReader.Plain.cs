@@ -46,13 +46,13 @@ internal static partial class PredictionRequestReader
     {
         var names = lookup.Names;
         Span<bool> seen = stackalloc bool[names.Length];
-        var i = SkipWhitespace(json, 0);
+        var i = JsonArraySplitter.SkipWhitespace(json, 0);
         while (i < json.Length && json[i] == (byte)'{')
         {
             var row = buffer.AddRow();
             seen.Clear();
             var expected = 0;
-            i = SkipWhitespace(json, i + 1);
+            i = JsonArraySplitter.SkipWhitespace(json, i + 1);
             if (i < json.Length && json[i] == (byte)'}')
             {
                 i++;
@@ -72,21 +72,21 @@ internal static partial class PredictionRequestReader
                         return false;
                     }
                     seen[column] = true;
-                    i = SkipWhitespace(json, i);
+                    i = JsonArraySplitter.SkipWhitespace(json, i);
                     if (i >= json.Length || json[i] != (byte)':')
                     {
                         return false;
                     }
-                    i = SkipWhitespace(json, i + 1);
+                    i = JsonArraySplitter.SkipWhitespace(json, i + 1);
                     if (!TryReadPlainValue(json, ref i, features[column], lookup.Categories[column], out row[column]))
                     {
                         return false;
                     }
                     expected = column + 1;
-                    i = SkipWhitespace(json, i);
+                    i = JsonArraySplitter.SkipWhitespace(json, i);
                     if (i < json.Length && json[i] == (byte)',')
                     {
-                        i = SkipWhitespace(json, i + 1);
+                        i = JsonArraySplitter.SkipWhitespace(json, i + 1);
                         continue;
                     }
                     if (i < json.Length && json[i] == (byte)'}')
@@ -107,11 +107,11 @@ internal static partial class PredictionRequestReader
 
     private static bool ReadPlainInstances(ReadOnlySpan<byte> json, IReadOnlyList<FeatureTransform> features, FeatureLookup lookup, RowBuffer buffer)
     {
-        var i = SkipWhitespace(json, 0);
+        var i = JsonArraySplitter.SkipWhitespace(json, 0);
         while (i < json.Length && json[i] == (byte)'[')
         {
             var row = buffer.AddRow();
-            i = SkipWhitespace(json, i + 1);
+            i = JsonArraySplitter.SkipWhitespace(json, i + 1);
             for (var column = 0; column < features.Count; column++)
             {
                 if (column > 0)
@@ -120,13 +120,13 @@ internal static partial class PredictionRequestReader
                     {
                         return false;
                     }
-                    i = SkipWhitespace(json, i + 1);
+                    i = JsonArraySplitter.SkipWhitespace(json, i + 1);
                 }
                 if (!TryReadPlainValue(json, ref i, features[column], lookup.Categories[column], out row[column]))
                 {
                     return false;
                 }
-                i = SkipWhitespace(json, i);
+                i = JsonArraySplitter.SkipWhitespace(json, i);
             }
             if (i >= json.Length || json[i] != (byte)']')
             {
@@ -144,7 +144,7 @@ internal static partial class PredictionRequestReader
     // After an element: true at the end of the slice, false on anything but a comma, null past a comma to the next one.
     private static bool? AfterElement(ReadOnlySpan<byte> json, ref int i)
     {
-        i = SkipWhitespace(json, i);
+        i = JsonArraySplitter.SkipWhitespace(json, i);
         if (i == json.Length)
         {
             return true;
@@ -153,7 +153,7 @@ internal static partial class PredictionRequestReader
         {
             return false;
         }
-        i = SkipWhitespace(json, i + 1);
+        i = JsonArraySplitter.SkipWhitespace(json, i + 1);
         return null;
     }
 
@@ -291,14 +291,5 @@ internal static partial class PredictionRequestReader
             }
         }
         return -1;
-    }
-
-    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
-    {
-        while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            i++;
-        }
-        return i;
     }
 }
