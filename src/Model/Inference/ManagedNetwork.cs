@@ -103,15 +103,15 @@ internal sealed class ManagedNetwork
     {
         var width = _spec.InputSize;
         var block = Math.Min(rows, BlockRows);
-        var scratchSize = block * (width + (2 * _widest) + _spec.FlattenedWidth);
-        var rented = ArrayPool<float>.Shared.Rent(scratchSize);
+        var scratchPerRow = width + (2 * _widest) + _spec.FlattenedWidth;
+        var rented = ArrayPool<float>.Shared.Rent(block * scratchPerRow);
         try
         {
             for (var start = 0; start < rows; start += block)
             {
                 var count = Math.Min(block, rows - start);
                 ForwardBlock(inputs.Slice(start * width, count * width), count, outputs.Slice(start, count),
-                    rented.AsSpan(0, count * (width + (2 * _widest) + _spec.FlattenedWidth)));
+                    rented.AsSpan(0, count * scratchPerRow));
             }
         }
         finally
