@@ -1,7 +1,7 @@
 // Reads a multi-document YAML stream (the output of `kubectl kustomize`) from stdin and checks what the schemas cannot:
 // that the objects refer to each other correctly. A Deployment's selector matches its own pods; every Service, PodDisruptionBudget
-// and HorizontalPodAutoscaler reaches at least one Deployment; every ConfigMap a pod reads is rendered too. Secrets are the
-// operator's (deploy/README.md), so they are listed, not required.
+// and HorizontalPodAutoscaler reaches at least one Deployment; no Service sends client traffic to training workers; every
+// ConfigMap a pod reads is rendered too. Secrets are the operator's (deploy/README.md), so they are listed, not required.
 import fs from "node:fs";
 import { parseAllDocuments } from "yaml";
 
@@ -13,6 +13,9 @@ const errors = [];
 const secrets = new Set();
 
 const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+// Training workers set Training__RunJobs=true explicitly; API replicas set false (the single pod leaves the default).
+const runsJobs = (d) => d.spec.template.spec.containers
+  .some((c) => (c.env ?? []).some((e) => e.name === "Training__RunJobs" && e.value === "true"));
 const selecting = (selector) => deployments.filter((d) => matches(selector, d.spec.template.metadata?.labels));
 
 for (const d of deployments) {
@@ -45,6 +48,9 @@ for (const s of ofKind("Service")) {
         errors.push(`Service/${s.metadata.name}: Deployment/${d.metadata.name} has no port named ${p.targetPort}`);
       }
     }
+  }
+  for (const d of pods.filter(runsJobs)) {
+    errors.push(`Service/${s.metadata.name}: sends client traffic to Deployment/${d.metadata.name}, a training worker`);
   }
   console.log(`Service/${s.metadata.name} -> ${pods.map((d) => `Deployment/${d.metadata.name}`).join(", ") || "nothing"}`);
 }
