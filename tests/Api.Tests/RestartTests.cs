@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Training;
 
@@ -38,39 +39,61 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(before, await restarted.PredictAsync(probe));
     }
 
-    [Fact]
-    public async Task After_a_crash_running_jobs_fail_and_queued_jobs_run()
+    private static TrainingRequest SmallRequest(string? dataset) => new()
     {
-        string interrupted, waiting;
-        using (var first = new ModelServiceFactory(null, _storage))
-        {
-            var client = first.CreateClient();
-            var dataset = (await client.UploadCsvAsync(TestData.HousesCsv(100, seed: 9))).GetProperty("id").GetString();
-            // Jobs written straight to the store, as a process that died mid-way would have left them.
-            var store = first.Services.GetRequiredService<JobStore>();
-            var request = new TrainingRequest
-            {
-                DatasetId = dataset, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = "relu",
-                Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = "adam", WeightDecay = 0,
-                ValidationFraction = 0.2, Seed = 1, Activate = false,
-            };
-            interrupted = store.Create(request).Id;
-            Assert.True(store.TryStart(interrupted));
-            waiting = store.Create(request).Id;
-        }
+        DatasetId = dataset, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = "relu",
+        Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = "adam", WeightDecay = 0,
+        ValidationFraction = 0.2, Seed = 1, Activate = false,
+    };
 
-        using var second = new ModelServiceFactory(null, _storage);
-        var restarted = second.CreateClient();
-
-        var failed = await restarted.GetJsonAsync($"/api/v1/training-jobs/{interrupted}");
-        Assert.Equal("failed", failed.GetProperty("status").GetString());
-        Assert.Equal("interrupted by restart", failed.GetProperty("error").GetString());
-        var rerun = await restarted.WaitForJobAsync(waiting);
-        Assert.Equal("succeeded", rerun.GetProperty("status").GetString());
+    /// <summary>Queues two jobs and claims the first for a worker that then "dies" (the service stops without running
+    /// it: Training:RunJobs is off), as a crash mid-job leaves the store.</summary>
+    private async Task<(string Interrupted, string Waiting)> CrashMidJobAsync()
+    {
+        using var first = new ModelServiceFactory(new Dictionary<string, string?> { ["Training:RunJobs"] = "false" }, _storage);
+        var client = first.CreateClient();
+        var dataset = (await client.UploadCsvAsync(TestData.HousesCsv(100, seed: 9))).GetProperty("id").GetString();
+        var store = first.Services.GetRequiredService<IJobStore>();
+        var interrupted = store.Create(SmallRequest(dataset), 10).Job!.Id;
+        Assert.Equal(interrupted, store.TryClaim("crashed-worker", TimeSpan.FromMinutes(5))?.JobId);
+        var waiting = store.Create(SmallRequest(dataset), 10).Job!.Id;
+        return (interrupted, waiting);
     }
 
     [Fact]
-    public async Task Shutdown_cancels_the_running_job_and_leaves_queued_jobs_for_the_next_start()
+    public async Task After_a_crash_the_running_job_is_queued_again_and_runs_as_a_second_attempt()
+    {
+        var (interrupted, waiting) = await CrashMidJobAsync();
+
+        using var second = new ModelServiceFactory(new Dictionary<string, string?> { ["Cluster:InstanceName"] = "restarted" }, _storage);
+        var restarted = second.CreateClient();
+
+        var rerun = await restarted.WaitForJobAsync(interrupted);
+        Assert.Equal("succeeded", rerun.GetProperty("status").GetString());
+        Assert.Equal(2, rerun.GetProperty("attempts").GetInt32());
+        Assert.Equal("restarted", rerun.GetProperty("worker").GetString());
+        var next = await restarted.WaitForJobAsync(waiting);
+        Assert.Equal("succeeded", next.GetProperty("status").GetString());
+        Assert.Equal(1, next.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_job_interrupted_on_its_last_attempt_fails_with_an_error_that_says_so()
+    {
+        var (interrupted, waiting) = await CrashMidJobAsync();
+
+        using var second = new ModelServiceFactory(new Dictionary<string, string?> { ["Training:MaxAttempts"] = "1" }, _storage);
+        var restarted = second.CreateClient();
+
+        var failed = await restarted.WaitForJobAsync(interrupted);
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains("Training:MaxAttempts", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, failed.GetProperty("modelId").ValueKind);
+        Assert.Equal("succeeded", (await restarted.WaitForJobAsync(waiting)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Shutdown_hands_the_running_job_back_to_the_queue_for_the_next_start()
     {
         string running, queued;
         using (var first = new ModelServiceFactory(null, _storage))
@@ -85,9 +108,11 @@ public sealed class RestartTests : IDisposable
         using var second = new ModelServiceFactory(null, _storage);
         var restarted = second.CreateClient();
 
-        var job = await restarted.GetJsonAsync($"/api/v1/training-jobs/{running}");
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
-        Assert.Equal("cancelled by shutdown", job.GetProperty("error").GetString());
+        var job = await restarted.WaitForJobAsync(running, j => j.GetProperty("status").GetString() == "running");
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind);
+        await restarted.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null);
+        Assert.Equal("cancelled", (await restarted.WaitForJobAsync(running)).GetProperty("status").GetString());
         Assert.Equal("succeeded", (await restarted.WaitForJobAsync(queued)).GetProperty("status").GetString());
     }
 }

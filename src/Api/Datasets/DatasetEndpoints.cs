@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelService.Api.Infrastructure;
-using ModelService.Api.Training;
 
 namespace ModelService.Api.Datasets;
 
@@ -53,7 +52,7 @@ internal static class DatasetEndpoints
     }
 
     private static async Task<Results<Created<DatasetInfo>, ValidationProblem, ProblemHttpResult>> Upload(
-        HttpRequest request, string? name, DatasetStore store, IOptions<LimitsOptions> limits,
+        HttpRequest request, string? name, IDatasetStore store, IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
         var kind = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ? mediaType.MediaType.Value : null;
@@ -90,23 +89,17 @@ internal static class DatasetEndpoints
         return TypedResults.Created($"/api/v1/datasets/{info.Id}", info);
     }
 
-    private static Ok<IReadOnlyList<DatasetInfo>> List(DatasetStore store) => TypedResults.Ok(store.List());
+    private static Ok<IReadOnlyList<DatasetInfo>> List(IDatasetStore store) => TypedResults.Ok(store.List());
 
-    private static Results<Ok<DatasetInfo>, ProblemHttpResult> Get(string id, DatasetStore store) =>
+    private static Results<Ok<DatasetInfo>, ProblemHttpResult> Get(string id, IDatasetStore store) =>
         store.Get(id) is { } info ? TypedResults.Ok(info) : NotFound(id);
 
-    private static Results<NoContent, ProblemHttpResult> Delete(string id, DatasetStore store, JobStore jobs)
+    private static Results<NoContent, ProblemHttpResult> Delete(string id, IDatasetStore store) => store.Delete(id) switch
     {
-        if (store.Get(id) is null)
-        {
-            return NotFound(id);
-        }
-        if (jobs.HasPendingJobFor(id))
-        {
-            return Problems.Conflict($"Dataset '{id}' is used by a queued or running training job; cancel it or wait for it to finish.");
-        }
-        return store.Delete(id) ? TypedResults.NoContent() : NotFound(id);
-    }
+        DatasetDeletion.Deleted => TypedResults.NoContent(),
+        DatasetDeletion.InUse => Problems.Conflict($"Dataset '{id}' is used by a queued or running training job; cancel it or wait for it to finish."),
+        _ => NotFound(id),
+    };
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No dataset with id '{id}'.");
 }

@@ -12,6 +12,7 @@ internal static class OptionsSetup
     public static IServiceCollection AddApiOptions(this IServiceCollection services)
     {
         Add<StorageOptions>(services, StorageOptions.Section);
+        Add<ClusterOptions>(services, ClusterOptions.Section);
         Add<LimitsOptions>(services, LimitsOptions.Section);
         Add<TrainingJobOptions>(services, TrainingJobOptions.Section);
         Add<PredictionOptions>(services, PredictionOptions.Section);

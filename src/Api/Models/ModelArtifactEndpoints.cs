@@ -43,7 +43,7 @@ internal static partial class ModelArtifactEndpoints
         return group;
     }
 
-    private static Results<FileContentHttpResult, ProblemHttpResult> Download(string id, ModelRegistry registry, ModelStore store)
+    private static Results<FileContentHttpResult, ProblemHttpResult> Download(string id, ModelRegistry registry, IModelStore store)
     {
         if (registry.Find(id) is not { } entry)
         {
@@ -53,7 +53,11 @@ internal static partial class ModelArtifactEndpoints
         {
             return Problems.Conflict($"Model '{id}' cannot be downloaded: its artifact is invalid ({entry.Error}).");
         }
-        return TypedResults.File(ModelArchive.Create(store.DirectoryOf(id)), ModelArchive.ContentType, $"{id}.tar.gz");
+        if (store.ReadFiles(id) is not { } files)
+        {
+            return Problems.NotFound($"No model with id '{id}'.");
+        }
+        return TypedResults.File(ModelArchive.Create(files, entry.CreatedAt), ModelArchive.ContentType, $"{id}.tar.gz");
     }
 
     private static async Task<Results<Created<ModelInfo>, ValidationProblem, ProblemHttpResult>> Import(
@@ -88,7 +92,7 @@ internal static partial class ModelArtifactEndpoints
                 [ImportedFromTag] = loaded.Manifest.Id,
             };
             var model = ModelArtifact.WithId(loaded, Ids.NewModelId(), tags);
-            registry.Add(model, activate: false);
+            registry.Add(model);
             LogImported(logger, model.Manifest.Id, loaded.Manifest.Id);
             var entry = registry.Find(model.Manifest.Id)!;
             return TypedResults.Created($"/api/v1/models/{model.Manifest.Id}", ModelInfo.From(entry, registry.Active?.Manifest.Id));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ModelService.Api.Infrastructure;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 
@@ -19,28 +20,25 @@ internal enum ModelChange
 }
 
 /// <summary>Knows every stored model and which one is active. The active predictor is an immutable object behind a
-/// volatile reference: activation swaps the reference, and a request that already read it finishes on that model.</summary>
-internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cache, ILogger<ModelRegistry> logger)
+/// volatile reference: activation swaps the reference, and a request that already read it finishes on that model.
+/// Predictions read only memory, so they keep working while the store is unreachable.</summary>
+internal sealed partial class ModelRegistry(IModelStore store, PredictorCache cache, ILogger<ModelRegistry> logger)
 {
-    private readonly ConcurrentDictionary<string, ModelEntry> _valid = new(StringComparer.Ordinal);
+    /// <summary>Models whose weights failed to load in this process: listed as invalid, though their manifests read.</summary>
+    private readonly ConcurrentDictionary<string, string> _unloadable = new(StringComparer.Ordinal);
     private readonly Lock _changes = new();
     private volatile Predictor? _active;
+    private string? _unusablePointer;
 
     public Predictor? Active => _active;
 
-    public IReadOnlyList<ModelEntry> List()
-    {
-        var ids = store.ListIds();
-        foreach (var stale in _valid.Keys.Except(ids))
-        {
-            _valid.TryRemove(stale, out _);
-        }
-        return [.. ids.Select(Describe).OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
-    }
+    public IReadOnlyList<ModelEntry> List() =>
+        [.. store.List().Select(Checked).OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
 
-    public ModelEntry? Find(string id) => store.Exists(id) ? Describe(id) : null;
+    public ModelEntry? Find(string id) => Ids.IsModelId(id) && store.Find(id) is { } entry ? Checked(entry) : null;
 
-    /// <summary>The predictor for <paramref name="id"/>, from memory when possible.</summary>
+    /// <summary>The predictor for <paramref name="id"/>, from memory when possible, else loaded from the store into the
+    /// cache.</summary>
     /// <exception cref="InvalidModelArtifactException">The stored model cannot be loaded.</exception>
     public Predictor? GetPredictor(string id)
     {
@@ -52,26 +50,48 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
         {
             return cached;
         }
-        if (!store.Exists(id))
+        if (!Ids.IsModelId(id))
         {
             return null;
         }
-        var predictor = new Predictor(store.Load(id));
+        TrainedModel? model;
+        try
+        {
+            model = store.Load(id);
+        }
+        catch (InvalidModelArtifactException e)
+        {
+            _unloadable[id] = e.Message;
+            throw;
+        }
+        if (model is null)
+        {
+            return null;
+        }
+        var predictor = new Predictor(model);
         cache.Add(predictor);
         return predictor;
     }
 
-    /// <summary>Adds a model just written by training; with <paramref name="activate"/> it becomes the active one.</summary>
-    public void Add(TrainedModel model, bool activate)
+    /// <summary>Stores an imported model (not activated).</summary>
+    public void Add(TrainedModel model) => store.Save(model);
+
+    /// <summary>Takes a model this process has just stored into memory; with <paramref name="activate"/> (the store
+    /// already points at it) it becomes the active one at once, without waiting for the change notification.</summary>
+    public void Adopt(TrainedModel model, bool activate)
     {
-        store.Save(model);
-        _valid[model.Manifest.Id] = new ModelEntry(model.Manifest.Id, model.Manifest.CreatedAt, model.Manifest, null);
+        var predictor = new Predictor(model);
         if (activate)
         {
             lock (_changes)
             {
-                SetActive(new Predictor(model));
+                _active = predictor;
             }
+            LogActivated(logger, model.Manifest.Id);
+        }
+        else
+        {
+            cache.Add(predictor);
         }
     }
 
@@ -87,16 +107,19 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
             {
                 return (ModelChange.Invalid, entry);
             }
+            Predictor predictor;
             try
             {
-                SetActive(GetPredictor(id)!);
+                predictor = GetPredictor(id)!;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not (OutOfMemoryException or StoreUnavailableException))
             {
                 LogInvalid(logger, e, id);
-                _valid.TryRemove(id, out _);
+                _unloadable[id] = e.Message;
                 return (ModelChange.Invalid, entry with { Manifest = null, Error = e.Message });
             }
+            store.SetActive(id);
+            _active = predictor;
             LogActivated(logger, id);
             return (ModelChange.Done, entry);
         }
@@ -104,26 +127,23 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
 
     public ModelChange Delete(string id)
     {
-        lock (_changes)
+        if (!Ids.IsModelId(id))
         {
-            if (!store.Exists(id))
-            {
-                return ModelChange.NotFound;
-            }
-            if (_active?.Manifest.Id == id)
-            {
-                return ModelChange.IsActive;
-            }
-            store.Delete(id);
-            _valid.TryRemove(id, out _);
-            cache.Remove(id);
-            LogDeleted(logger, id);
-            return ModelChange.Done;
+            return ModelChange.NotFound;
         }
+        var result = store.Delete(id);
+        if (result == ModelChange.Done)
+        {
+            cache.Remove(id);
+            _unloadable.TryRemove(id, out _);
+            LogDeleted(logger, id);
+        }
+        return result;
     }
 
-    /// <summary>Start-up: the model named by the pointer file, else the newest valid model, else the bundled default.</summary>
-    public void LoadActiveModel(string bundledDefault, Func<TrainedModel, TrainedModel> asNewModel)
+    /// <summary>Start-up: the model the store points at, else the newest valid model, else the bundled default (installed
+    /// by exactly one of the processes starting on an empty store).</summary>
+    public void LoadActiveModel(Func<TrainedModel> bundledDefault)
     {
         lock (_changes)
         {
@@ -139,69 +159,83 @@ internal sealed partial class ModelRegistry(ModelStore store, PredictorCache cac
                 if (TryLoad(entry.Id) is { } newest)
                 {
                     LogFallback(logger, pointer, entry.Id);
-                    SetActive(newest);
+                    store.SetActive(entry.Id);
+                    _active = newest;
                     return;
                 }
             }
-            var installed = asNewModel(ModelArtifact.Load(bundledDefault));
-            store.Save(installed);
-            _valid[installed.Manifest.Id] = new ModelEntry(installed.Manifest.Id, installed.Manifest.CreatedAt, installed.Manifest, null);
-            SetActive(new Predictor(installed));
-            LogInstalledDefault(logger, installed.Manifest.Id, bundledDefault);
+            if (store.InstallIfEmpty(bundledDefault) is { } installed)
+            {
+                _active = new Predictor(installed);
+                LogInstalledDefault(logger, installed.Manifest.Id);
+                return;
+            }
+            // Another process installed the default between our reads: use what it activated.
+            pointer = store.ReadActivePointer();
+            _active = pointer is null ? null : TryLoad(pointer);
         }
     }
 
-    private void SetActive(Predictor predictor)
+    /// <summary>Follows the store's pointer when another process moved it; the current model stays active when the
+    /// new one cannot be loaded.</summary>
+    public void Refresh()
     {
-        store.WriteActivePointer(predictor.Manifest.Id);
-        _active = predictor;
+        var pointer = store.ReadActivePointer();
+        if (pointer is null || pointer == _active?.Manifest.Id || pointer == _unusablePointer)
+        {
+            return;
+        }
+        lock (_changes)
+        {
+            if (pointer == _active?.Manifest.Id)
+            {
+                return;
+            }
+            if (TryLoad(pointer) is { } predictor)
+            {
+                _active = predictor;
+                _unusablePointer = null;
+                LogFollowed(logger, pointer);
+            }
+            else
+            {
+                _unusablePointer = pointer;
+            }
+        }
     }
+
+    private ModelEntry Checked(ModelEntry entry) =>
+        entry.IsValid && _unloadable.TryGetValue(entry.Id, out var error) ? entry with { Manifest = null, Error = error } : entry;
 
     private Predictor? TryLoad(string id)
     {
-        if (!store.Exists(id))
+        try
         {
+            if (GetPredictor(id) is { } predictor)
+            {
+                return predictor;
+            }
             LogMissing(logger, id);
             return null;
         }
-        try
-        {
-            return GetPredictor(id);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or StoreUnavailableException))
         {
             LogInvalid(logger, e, id);
             return null;
-        }
-    }
-
-    private ModelEntry Describe(string id)
-    {
-        if (_valid.TryGetValue(id, out var known))
-        {
-            return known;
-        }
-        try
-        {
-            var manifest = store.Load(id).Manifest;
-            return _valid[id] = new ModelEntry(id, manifest.CreatedAt, manifest, null);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Invalid models are not remembered: a repaired folder shows up valid on the next listing.
-            LogInvalid(logger, e, id);
-            return new ModelEntry(id, store.FolderTime(id), null, e.Message);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded active model {ModelId}")]
     private static partial void LogLoaded(ILogger logger, string modelId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following active model {ModelId}, activated by another process")]
+    private static partial void LogFollowed(ILogger logger, string modelId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Active model {PointerModelId} is unusable; fell back to the newest valid model {ModelId}")]
     private static partial void LogFallback(ILogger logger, string? pointerModelId, string modelId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Installed the bundled default model as {ModelId} from {BundledPath}")]
-    private static partial void LogInstalledDefault(ILogger logger, string modelId, string bundledPath);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Installed the bundled default model as {ModelId}")]
+    private static partial void LogInstalledDefault(ILogger logger, string modelId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Activated model {ModelId}")]
     private static partial void LogActivated(ILogger logger, string modelId);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
 using ModelService.Api.Training;
 
@@ -20,7 +21,7 @@ internal sealed class ServiceMetrics
     private readonly Counter<long> _predictedRows;
     private readonly Histogram<double> _epochDuration;
 
-    public ServiceMetrics(IMeterFactory meters, ModelRegistry models, JobStore jobs, TrainingQueue queue)
+    public ServiceMetrics(IMeterFactory meters, ModelRegistry models, IJobStore jobs)
     {
         var meter = meters.Create(MeterName);
         _predictedRows = meter.CreateCounter<long>("modelservice.predicted_rows", description: "Rows scored, by API (v1 or v2).");
@@ -28,8 +29,8 @@ internal sealed class ServiceMetrics
         meter.CreateObservableGauge("modelservice.active_model.info", () => ActiveModel(models),
             description: "1 for the model predictions use, labelled with its id.");
         meter.CreateObservableGauge("modelservice.training.jobs", () => JobsByState(jobs), description: "Training jobs by state.");
-        meter.CreateObservableGauge("modelservice.training.queue.depth", () => queue.Depth,
-            description: "Training jobs waiting for the worker.");
+        meter.CreateObservableGauge("modelservice.training.queue.depth", () => QueueDepth(jobs),
+            description: "Training jobs waiting for a worker.");
     }
 
     public void RecordPredictedRows(int rows, string api) => _predictedRows.Add(rows, new KeyValuePair<string, object?>("api", api));
@@ -39,10 +40,29 @@ internal sealed class ServiceMetrics
     private static IEnumerable<Measurement<int>> ActiveModel(ModelRegistry models) =>
         models.Active is { } active ? [new Measurement<int>(1, new KeyValuePair<string, object?>("model_id", active.Manifest.Id))] : [];
 
-    private static IEnumerable<Measurement<long>> JobsByState(JobStore jobs)
+    private static IEnumerable<Measurement<long>> QueueDepth(IJobStore jobs) =>
+        Counts(jobs) is { } counts ? [new Measurement<long>(counts.GetValueOrDefault(JobStatus.Queued))] : [];
+
+    /// <summary>Read from the store at each scrape; nothing is reported while the store is unreachable.</summary>
+    private static IEnumerable<Measurement<long>> JobsByState(IJobStore jobs)
     {
-        var counts = jobs.CountByStatus();
+        if (Counts(jobs) is not { } counts)
+        {
+            return [];
+        }
         return JobStatus.All.Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
             new KeyValuePair<string, object?>("state", state)));
+    }
+
+    private static IReadOnlyDictionary<string, long>? Counts(IJobStore jobs)
+    {
+        try
+        {
+            return jobs.CountByStatus();
+        }
+        catch (StoreUnavailableException)
+        {
+            return null;
+        }
     }
 }

@@ -41,15 +41,16 @@ internal static class TrainingEndpoints
 
         group.MapGet("/{id}", Get).WithName("GetTrainingJob")
             .WithSummary("One training job with its progress and per-epoch loss history")
-            .WithDescription("Losses are the mean squared error on the standardised target. A job that was running when the service "
-                + "stopped unexpectedly is failed with the error \"interrupted by restart\"; queued jobs are queued again at start-up.")
+            .WithDescription("Losses are the mean squared error on the standardised target. attempts counts the times a worker started the "
+                + "job and worker names the instance that ran the latest attempt. A job whose worker died (a crash, a kill) is queued "
+                + "again once its lease (Training:LeaseSeconds) expires, up to Training:MaxAttempts attempts, then failed.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPolicies.Read);
 
         group.MapPost("/{id}/cancel", Cancel).WithName("CancelTrainingJob")
             .WithSummary("Cancel a training job")
-            .WithDescription("A queued job becomes cancelled at once; a running job stops at its next batch (poll it to see it "
-                + "cancelled). 409 when the job has already finished.")
+            .WithDescription("A queued job becomes cancelled at once; a running job stops at its next batch on whichever worker "
+                + "runs it, within about a second (poll it to see it cancelled). 409 when the job has already finished.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
@@ -58,8 +59,7 @@ internal static class TrainingEndpoints
     }
 
     private static Results<Accepted<TrainingJob>, ValidationProblem, ProblemHttpResult> Submit(
-        TrainingRequest? request, DatasetStore datasets, JobStore jobs, TrainingQueue queue,
-        IOptions<TrainingJobOptions> options, HttpContext http)
+        TrainingRequest? request, IDatasetStore datasets, IJobStore jobs, IOptions<TrainingJobOptions> options, HttpContext http)
     {
         if (request is null)
         {
@@ -82,18 +82,21 @@ internal static class TrainingEndpoints
         {
             return Problems.Invalid(errors);
         }
-        var job = jobs.Create(normalised);
-        if (!queue.TryEnqueue(job.Id))
+        var created = jobs.Create(normalised, options.Value.QueueCapacity);
+        if (created.Result == JobCreationResult.DatasetMissing)
         {
-            jobs.Remove(job.Id);
+            return Problems.NotFound("datasetId", $"No dataset with id '{request.DatasetId}'.");
+        }
+        if (created.Result == JobCreationResult.QueueFull)
+        {
             http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem($"The training queue is full ({options.Value.QueueCapacity} jobs); try again later.",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Training queue full");
         }
-        return TypedResults.Accepted(Location(job.Id), job);
+        return TypedResults.Accepted(Location(created.Job!.Id), created.Job);
     }
 
-    private static Results<Ok<IReadOnlyList<TrainingJob>>, ValidationProblem> List(JobStore jobs, string? status, int? limit)
+    private static Results<Ok<IReadOnlyList<TrainingJob>>, ValidationProblem> List(IJobStore jobs, string? status, int? limit)
     {
         if (status is not null && !JobStatus.All.Contains(status))
         {
@@ -106,10 +109,10 @@ internal static class TrainingEndpoints
         return TypedResults.Ok(jobs.List(status, limit ?? DefaultListLimit));
     }
 
-    private static Results<Ok<TrainingJob>, ProblemHttpResult> Get(string id, JobStore jobs) =>
+    private static Results<Ok<TrainingJob>, ProblemHttpResult> Get(string id, IJobStore jobs) =>
         Ids.IsJobId(id) && jobs.Get(id) is { } job ? TypedResults.Ok(job) : NotFound(id);
 
-    private static Results<Accepted<TrainingJob>, ProblemHttpResult> Cancel(string id, JobStore jobs, TrainingWorker worker)
+    private static Results<Accepted<TrainingJob>, ProblemHttpResult> Cancel(string id, IJobStore jobs)
     {
         if (!Ids.IsJobId(id) || jobs.Get(id) is not { } job)
         {
@@ -119,7 +122,7 @@ internal static class TrainingEndpoints
         {
             return TypedResults.Accepted(Location(id), jobs.Get(id)!);
         }
-        if (worker.TryCancelRunning(id))
+        if (jobs.RequestCancel(id))
         {
             return TypedResults.Accepted(Location(id), jobs.Get(id)!);
         }

@@ -39,7 +39,7 @@ internal static class TrainingEventsEndpoints
             .RequireAuthorization(ApiPolicies.Read);
 
     private static Results<ServerSentEventsResult<string>, ProblemHttpResult> Follow(
-        string id, JobStore jobs, TrainingEvents events, CancellationToken cancellationToken)
+        string id, IJobStore jobs, TrainingEvents events, CancellationToken cancellationToken)
     {
         if (!Ids.IsJobId(id) || jobs.Get(id) is null)
         {
@@ -49,7 +49,7 @@ internal static class TrainingEventsEndpoints
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Stream(
-        string id, JobStore jobs, TrainingEvents events, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string id, IJobStore jobs, TrainingEvents events, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var subscription = events.Follow(id);
         var sent = 0;

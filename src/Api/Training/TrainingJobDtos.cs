@@ -54,6 +54,9 @@ internal static class JobStatus
     public static bool IsFinished(string status) => status is Succeeded or Failed or Cancelled;
 }
 
+/// <summary>A job as the API shows it. <see cref="Attempts"/> counts the times a worker started it (a job whose worker
+/// died is started again, up to Training:MaxAttempts); <see cref="Worker"/> is the instance that ran the latest
+/// attempt (Cluster:InstanceName).</summary>
 internal sealed record TrainingJob(
     string Id,
     string Status,
@@ -64,7 +67,9 @@ internal sealed record TrainingJob(
     JobProgress Progress,
     IReadOnlyList<EpochLoss> History,
     string? ModelId,
-    string? Error);
+    string? Error,
+    int Attempts,
+    string? Worker);
 
 /// <summary>The latest finished epoch (0 before the first one ends).</summary>
 internal sealed record JobProgress(int Epoch, int Epochs, double? TrainLoss, double? ValidationLoss);

@@ -7,6 +7,23 @@ internal sealed class TrainingJobOptions
 {
     public const string Section = "Training";
 
+    /// <summary>Whether this process claims and runs jobs; API-only replicas of a cluster set it false.</summary>
+    public bool RunJobs { get; set; } = true;
+
+    /// <summary>How long a claimed job stays with its worker without a heartbeat; a job whose lease expires (its worker
+    /// died) is queued again.</summary>
+    [Range(2, 3600)]
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>Attempts a job gets; one whose lease expires on the last attempt fails.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How often a worker renews its lease and checks for a cancel, and an idle worker looks for queued jobs
+    /// that no notification announced.</summary>
+    [Range(50, 60_000)]
+    public int PollMilliseconds { get; set; } = 1000;
+
     /// <summary>LibTorch compute threads for a training job; 0 means max(1, processor count - 1), leaving a core for
     /// predictions.</summary>
     [Range(0, 1024)]
@@ -35,6 +52,10 @@ internal sealed class TrainingJobOptions
     /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 30;
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+
+    public TimeSpan PollInterval => TimeSpan.FromMilliseconds(PollMilliseconds);
 
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount - 1);
 }

@@ -9,17 +9,18 @@ using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
 
-/// <summary>Runs one job start to finish on the calling thread: loads its dataset, trains, stores the model with the
-/// job's tags and, when asked, activates it. Throws <see cref="OperationCanceledException"/> when cancelled.</summary>
+/// <summary>Runs one attempt of a job on the calling thread: loads its dataset, trains, and returns the model with the
+/// job's tags for the worker to record. Throws <see cref="OperationCanceledException"/> when cancelled and
+/// <see cref="LeaseLostException"/> when the attempt no longer holds the job.</summary>
 internal sealed class TrainingJobRunner(
-    DatasetStore datasets, ModelRegistry models, JobStore jobs, TrainingEvents events, IOptions<TrainingJobOptions> options,
-    TimeProvider clock)
+    IDatasetStore datasets, IJobStore jobs, TrainingEvents events, IOptions<TrainingJobOptions> options, TimeProvider clock)
 {
     /// <summary>Progress is written at most this often; the last epochs are always written when training ends.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
-    public ModelManifest Run(TrainingJob job, CancellationToken cancellationToken)
+    public TrainedModel Run(JobLease lease, CancellationToken cancellationToken)
     {
+        var job = lease.Job;
         using var activity = ServiceMetrics.Training.StartActivity("training job");
         activity?.SetTag("modelservice.job.id", job.Id);
         activity?.SetTag("modelservice.dataset.id", job.Request.DatasetId);
@@ -35,9 +36,21 @@ internal sealed class TrainingJobRunner(
             events.PublishEpoch(job.Id, progress);
             if (clock.GetElapsedTime(lastWrite) >= ProgressInterval || progress.Epoch == progress.Epochs)
             {
-                jobs.RecordEpochs(job.Id, pending);
-                pending.Clear();
+                TryRecord();
                 lastWrite = clock.GetTimestamp();
+            }
+        }
+
+        void TryRecord()
+        {
+            try
+            {
+                jobs.RecordEpochs(lease, pending);
+                pending.Clear();
+            }
+            catch (StoreUnavailableException)
+            {
+                // Training goes on while the store is away; the epochs are written with the next batch.
             }
         }
 
@@ -54,7 +67,7 @@ internal sealed class TrainingJobRunner(
         }
         finally
         {
-            jobs.RecordEpochs(job.Id, pending);
+            TryRecord();
         }
         cancellationToken.ThrowIfCancellationRequested();
         var model = ModelArtifact.WithId(trained, Ids.NewModelId(), new Dictionary<string, string>
@@ -62,9 +75,8 @@ internal sealed class TrainingJobRunner(
             [ModelTags.DatasetId] = request.DatasetId!,
             [ModelTags.TrainingJobId] = job.Id,
         });
-        models.Add(model, request.Activate == true);
         activity?.SetTag("modelservice.model.id", model.Manifest.Id);
-        return model.Manifest;
+        return model;
     }
 }
 

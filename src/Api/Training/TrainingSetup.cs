@@ -4,8 +4,6 @@ internal static class TrainingSetup
 {
     public static IServiceCollection AddTraining(this IServiceCollection services)
     {
-        services.AddSingleton<JobStore>();
-        services.AddSingleton<TrainingQueue>();
         services.AddSingleton<TrainingJobRunner>();
         services.AddSingleton<TrainingWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<TrainingWorker>());

@@ -1,73 +1,77 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Models;
+using ModelService.Model.Artifacts;
 
 namespace ModelService.Api.Training;
 
-/// <summary>Consumes the training queue one job at a time. Each job runs on a dedicated thread so that a long training
-/// run never holds a thread-pool thread that requests need, at a lower CPU priority (Training:IdleScheduling and
-/// Training:Niceness) so that it does not take the CPU from them either. On shutdown the running job is cancelled cooperatively and
-/// recorded as cancelled; queued jobs stay queued and are picked up by the next start.</summary>
+/// <summary>Claims queued jobs from the store one at a time (when Training:RunJobs is on) and runs each on a dedicated
+/// thread, so that a long training run never holds a thread-pool thread that requests need, at a lower CPU priority
+/// (Training:IdleScheduling and Training:Niceness) so that it does not take the CPU from them either. While a job runs
+/// its lease is renewed every Training:PollMilliseconds; a cancel requested on any process stops it, and a lost lease
+/// stops it without recording anything. On shutdown the running job is handed back to the queue.</summary>
 internal sealed partial class TrainingWorker(
-    TrainingQueue queue, JobStore jobs, TrainingJobRunner runner, TrainingEvents events, IOptions<TrainingJobOptions> options,
-    ILogger<TrainingWorker> logger) : BackgroundService
+    IJobStore jobs, TrainingJobRunner runner, ModelRegistry models, TrainingEvents events, StoreSignals signals,
+    IOptions<TrainingJobOptions> options, IOptions<ClusterOptions> cluster, TimeProvider clock, ILogger<TrainingWorker> logger)
+    : BackgroundService
 {
-    public const string InterruptedError = "interrupted by restart";
     public const string CancelledByRequest = "cancelled by request";
-    public const string CancelledByShutdown = "cancelled by shutdown";
 
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
-    private IReadOnlyList<string> _recovered = [];
+    private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
 
-    /// <summary>Asks a running job to stop at its next batch; false when this worker is not running it.</summary>
-    public bool TryCancelRunning(string jobId)
-    {
-        if (!_running.TryGetValue(jobId, out var cancellation))
-        {
-            return false;
-        }
-        try
-        {
-            cancellation.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The job finished between the lookup and the cancel.
-        }
-        return true;
-    }
-
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Recovery runs before the service answers requests: a job the previous process left running can never
-        // finish, and queued jobs were promised a run.
-        _recovered = jobs.RecoverAfterRestart(InterruptedError);
-        if (_recovered.Count > 0)
-        {
-            LogRequeued(logger, _recovered.Count);
-        }
-        await base.StartAsync(cancellationToken);
-    }
+    public static string AttemptsExhausted(int maxAttempts) =>
+        $"the worker running it stopped responding on each of its {maxAttempts} attempts (Training:MaxAttempts)";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _ = RequeueAsync(_recovered, stoppingToken);
+        if (!options.Value.RunJobs)
+        {
+            return;
+        }
+        using var wake = new SemaphoreSlim(0, 1);
+        void OnQueued() => Signal(wake);
+        void OnCancel(string jobId) => Stop(jobId, StopReason.CancelRequested);
+        signals.JobQueued += OnQueued;
+        signals.CancelRequested += OnCancel;
+        LogWorking(logger, cluster.Value.InstanceName, options.Value.LeaseSeconds, options.Value.MaxAttempts);
+        var failing = false;
         try
         {
-            await foreach (var jobId in queue.ReadAllAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (stoppingToken.IsCancellationRequested)
+                JobLease? lease = null;
+                try
                 {
-                    // Jobs still in the channel stay queued in the store and are queued again by the next start.
-                    break;
+                    var requeued = jobs.RequeueExpired(options.Value.MaxAttempts);
+                    if (requeued > 0)
+                    {
+                        LogRequeued(logger, requeued);
+                    }
+                    lease = jobs.TryClaim(cluster.Value.InstanceName, options.Value.Lease);
+                    failing = false;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    if (!failing)
+                    {
+                        LogClaimFailed(logger, e);
+                    }
+                    failing = true;
+                }
+                if (lease is null)
+                {
+                    await wake.WaitAsync(options.Value.PollInterval, stoppingToken);
+                    continue;
                 }
                 try
                 {
-                    await RunAsync(jobId, stoppingToken);
+                    await RunAsync(lease, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    LogWorkerError(logger, e, jobId);
+                    LogWorkerError(logger, e, lease.JobId);
                 }
             }
         }
@@ -75,62 +79,151 @@ internal sealed partial class TrainingWorker(
         {
             // Shutting down.
         }
-    }
-
-    private async Task RequeueAsync(IReadOnlyList<string> jobIds, CancellationToken stoppingToken)
-    {
-        try
+        finally
         {
-            foreach (var jobId in jobIds)
-            {
-                await queue.EnqueueAsync(jobId, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shut down before every recovered job found room; they stay queued for the next start.
+            signals.JobQueued -= OnQueued;
+            signals.CancelRequested -= OnCancel;
         }
     }
 
-    private async Task RunAsync(string jobId, CancellationToken stoppingToken)
+    private async Task RunAsync(JobLease lease, CancellationToken stoppingToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        _running[jobId] = cancellation;
+        var running = new RunningJob(cancellation);
+        _running[lease.JobId] = running;
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(lease, running, heartbeatStop.Token);
+        var job = lease.Job;
+        LogStarted(logger, job.Id, lease.Attempt, job.Request.DatasetId, job.Request.Epochs);
+        var stopwatch = Stopwatch.StartNew();
         try
         {
-            if (stoppingToken.IsCancellationRequested || jobs.Get(jobId) is not { Status: JobStatus.Queued } job || !jobs.TryStart(jobId))
+            var model = await RunOnDedicatedThread(() => runner.Run(lease, cancellation.Token), job.Id);
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            var activate = job.Request.Activate == true;
+            if (running.Reason == StopReason.LeaseLost || !jobs.TrySucceed(lease, model, activate))
             {
+                LogLeaseLost(logger, job.Id, lease.Attempt);
                 return;
             }
-            LogStarted(logger, jobId, job.Request.DatasetId, job.Request.Epochs);
-            var stopwatch = Stopwatch.StartNew();
-            try
+            models.Adopt(model, activate);
+            LogSucceeded(logger, job.Id, model.Manifest.Id, model.Manifest.Training.Epochs, stopwatch.ElapsedMilliseconds);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            switch (running.Reason ?? StopReason.Shutdown)
             {
-                var manifest = await RunOnDedicatedThread(() => runner.Run(job, cancellation.Token), jobId);
-                jobs.MarkSucceeded(jobId, manifest.Id);
-                LogSucceeded(logger, jobId, manifest.Id, manifest.Training.Epochs, stopwatch.ElapsedMilliseconds);
+                case StopReason.LeaseLost:
+                    LogLeaseLost(logger, job.Id, lease.Attempt);
+                    break;
+                case StopReason.Shutdown:
+                    jobs.TryRelease(lease);
+                    LogReleased(logger, job.Id, stopwatch.ElapsedMilliseconds);
+                    break;
+                default:
+                    jobs.TryFinish(lease, JobStatus.Cancelled, CancelledByRequest);
+                    LogCancelled(logger, job.Id, CancelledByRequest, stopwatch.ElapsedMilliseconds);
+                    break;
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-            {
-                var reason = stoppingToken.IsCancellationRequested ? CancelledByShutdown : CancelledByRequest;
-                jobs.MarkCancelled(jobId, reason);
-                LogCancelled(logger, jobId, reason, stopwatch.ElapsedMilliseconds);
-            }
-            catch (JobFailedException e)
-            {
-                jobs.MarkFailed(jobId, e.Message);
-                LogFailed(logger, jobId, e.Message, stopwatch.ElapsedMilliseconds);
-            }
-            catch (Exception e)
-            {
-                jobs.MarkFailed(jobId, $"Training failed unexpectedly: {e.Message}");
-                LogCrashed(logger, e, jobId, stopwatch.ElapsedMilliseconds);
-            }
+        }
+        catch (LeaseLostException)
+        {
+            LogLeaseLost(logger, job.Id, lease.Attempt);
+        }
+        catch (JobFailedException e)
+        {
+            jobs.TryFinish(lease, JobStatus.Failed, e.Message);
+            LogFailed(logger, job.Id, e.Message, stopwatch.ElapsedMilliseconds);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            jobs.TryFinish(lease, JobStatus.Failed, $"Training failed unexpectedly: {e.Message}");
+            LogCrashed(logger, e, job.Id, stopwatch.ElapsedMilliseconds);
         }
         finally
         {
-            _running.TryRemove(jobId, out _);
-            events.Complete(jobId);
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            _running.TryRemove(job.Id, out _);
+            events.Complete(job.Id);
+        }
+    }
+
+    /// <summary>Renews the lease until stopped. A store that cannot be reached is retried; once the lease has run out
+    /// without a renewal, another worker may have the job, so this one stops.</summary>
+    private async Task HeartbeatAsync(JobLease lease, RunningJob running, CancellationToken stop)
+    {
+        var renewed = clock.GetTimestamp();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(options.Value.PollInterval, clock, stop);
+                LeaseState state;
+                try
+                {
+                    state = jobs.Renew(lease, options.Value.Lease);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    LogRenewFailed(logger, e, lease.JobId);
+                    state = clock.GetElapsedTime(renewed) >= options.Value.Lease ? LeaseState.Lost : LeaseState.Held;
+                    if (state == LeaseState.Held)
+                    {
+                        continue;
+                    }
+                }
+                switch (state)
+                {
+                    case LeaseState.Held:
+                        renewed = clock.GetTimestamp();
+                        break;
+                    case LeaseState.CancelRequested:
+                        renewed = clock.GetTimestamp();
+                        Stop(lease.JobId, StopReason.CancelRequested);
+                        break;
+                    default:
+                        Stop(lease.JobId, StopReason.LeaseLost);
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The job ended.
+        }
+    }
+
+    private void Stop(string jobId, StopReason reason)
+    {
+        if (!_running.TryGetValue(jobId, out var running))
+        {
+            return;
+        }
+        running.Reason ??= reason;
+        try
+        {
+            running.Cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The job finished between the lookup and the cancel.
+        }
+    }
+
+    private static void Signal(SemaphoreSlim wake)
+    {
+        try
+        {
+            if (wake.CurrentCount == 0)
+            {
+                wake.Release();
+            }
+        }
+        catch (Exception e) when (e is SemaphoreFullException or ObjectDisposedException)
+        {
+            // Already signalled, or the worker stopped.
         }
     }
 
@@ -158,14 +251,38 @@ internal sealed partial class TrainingWorker(
         return completion.Task;
     }
 
+    private enum StopReason
+    {
+        CancelRequested,
+        LeaseLost,
+        Shutdown,
+    }
+
+    private sealed class RunningJob(CancellationTokenSource cancellation)
+    {
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public StopReason? Reason { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Training worker {Worker} claims jobs (lease {LeaseSeconds} s, at most {MaxAttempts} attempts)")]
+    private static partial void LogWorking(ILogger logger, string worker, int leaseSeconds, int maxAttempts);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Training job {JobId} runs at CPU priority {Priority}")]
     private static partial void LogPriority(ILogger logger, string jobId, string priority);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-queued {Count} training jobs left queued by the previous run")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} training jobs whose worker stopped responding were queued again or failed")]
     private static partial void LogRequeued(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} started on dataset {DatasetId} for {Epochs} epochs")]
-    private static partial void LogStarted(ILogger logger, string jobId, string? datasetId, int? epochs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot claim training jobs from the store; retrying")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot renew the lease of training job {JobId}; retrying")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} attempt {Attempt} started on dataset {DatasetId} for {Epochs} epochs")]
+    private static partial void LogStarted(ILogger logger, string jobId, int attempt, string? datasetId, int? epochs);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Training job {JobId} produced model {ModelId} after {Epochs} epochs in {ElapsedMs} ms")]
@@ -173,6 +290,12 @@ internal sealed partial class TrainingWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} {Reason} after {ElapsedMs} ms")]
     private static partial void LogCancelled(ILogger logger, string jobId, string reason, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} handed back to the queue by shutdown after {ElapsedMs} ms")]
+    private static partial void LogReleased(ILogger logger, string jobId, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Training job {JobId} attempt {Attempt} lost its lease; stopped without recording a result")]
+    private static partial void LogLeaseLost(ILogger logger, string jobId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Training job {JobId} failed after {ElapsedMs} ms: {Error}")]
     private static partial void LogFailed(ILogger logger, string jobId, string error, long elapsedMs);

@@ -33,10 +33,9 @@ public static class ModelArtifact
         Directory.CreateDirectory(temporary);
         try
         {
-            var weights = WeightsFile.Serialize(model.Weights);
-            var manifest = model.Manifest with { WeightsSha256 = WeightsFile.Sha256(weights) };
-            WriteDurably(Path.Combine(temporary, WeightsFileName), weights);
-            WriteDurably(Path.Combine(temporary, ManifestFileName), JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonFile.Manifest));
+            var files = Serialize(model);
+            WriteDurably(Path.Combine(temporary, WeightsFileName), files.Weights);
+            WriteDurably(Path.Combine(temporary, ManifestFileName), files.Manifest);
             Directory.Move(temporary, target);
         }
         catch
@@ -44,6 +43,16 @@ public static class ModelArtifact
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>The bytes of manifest.json and weights.bin for <paramref name="model"/>, the manifest recording the
+    /// weights' SHA-256.</summary>
+    public static ModelFiles Serialize(TrainedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var weights = WeightsFile.Serialize(model.Weights);
+        var manifest = model.Manifest with { WeightsSha256 = WeightsFile.Sha256(weights) };
+        return new ModelFiles(JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonFile.Manifest), weights);
     }
 
     /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape.</summary>
@@ -65,39 +74,53 @@ public static class ModelArtifact
                 throw new InvalidModelArtifactException($"The model folder '{folder}' has no {Path.GetFileName(path)}.");
             }
         }
+        return Load(new ModelFiles(File.ReadAllBytes(manifestPath), File.ReadAllBytes(weightsPath)), $"'{folder}'");
+    }
 
-        ModelManifest manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(manifestPath), ManifestJsonFile.Manifest)
-                ?? throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is not a valid model manifest: {e.Message}", e);
-        }
-        if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
-        {
-            throw new InvalidModelArtifactException(
-                $"The model in '{folder}' has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
-        }
-
-        var bytes = File.ReadAllBytes(weightsPath);
-        var sha = WeightsFile.Sha256(bytes);
+    /// <summary>Reads a model from the bytes of its two files, verifying the weights' SHA-256 and every tensor's shape;
+    /// <paramref name="source"/> names where they came from in error messages.</summary>
+    /// <exception cref="InvalidModelArtifactException">A file is corrupt or inconsistent.</exception>
+    public static TrainedModel Load(ModelFiles files, string source)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var manifest = ReadManifest(files.Manifest, source);
+        var sha = WeightsFile.Sha256(files.Weights);
         if (!string.Equals(sha, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidModelArtifactException(
-                $"{WeightsFileName} in '{folder}' does not match its manifest (SHA-256 {sha}, manifest records {manifest.WeightsSha256}): "
+                $"{WeightsFileName} in {source} does not match its manifest (SHA-256 {sha}, manifest records {manifest.WeightsSha256}): "
                 + "the file is corrupt or belongs to another model.");
         }
         try
         {
-            return new TrainedModel(manifest, WeightsFile.Deserialize(bytes, manifest.Tensors));
+            return new TrainedModel(manifest, WeightsFile.Deserialize(files.Weights, manifest.Tensors));
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException)
         {
-            throw new InvalidModelArtifactException($"The model in '{folder}' is inconsistent: {e.Message}", e);
+            throw new InvalidModelArtifactException($"The model in {source} is inconsistent: {e.Message}", e);
         }
+    }
+
+    /// <summary>Parses manifest.json alone (the weights are neither read nor verified).</summary>
+    /// <exception cref="InvalidModelArtifactException">The manifest is not valid or has another format version.</exception>
+    public static ModelManifest ReadManifest(ReadOnlySpan<byte> manifestJson, string source)
+    {
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize(manifestJson, ManifestJsonFile.Manifest)
+                ?? throw new InvalidModelArtifactException($"{ManifestFileName} in {source} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelArtifactException($"{ManifestFileName} in {source} is not a valid model manifest: {e.Message}", e);
+        }
+        if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
+        {
+            throw new InvalidModelArtifactException(
+                $"The model in {source} has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
+        }
+        return manifest;
     }
 
     /// <summary>A copy of <paramref name="model"/> with another id and tags (weights shared).</summary>

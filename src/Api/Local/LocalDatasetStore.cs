@@ -1,19 +1,23 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using CsvHelper;
+using ModelService.Api.Datasets;
 using ModelService.Api.Infrastructure;
 using ModelService.Model.Data;
 
-namespace ModelService.Api.Datasets;
+namespace ModelService.Api.Local;
 
-/// <summary>Datasets on disk: <c>datasets/{id}/data.csv</c> (normalised: invariant numbers, empty cells missing) and
-/// <c>info.json</c>. A dataset folder is assembled under a hidden temporary name and renamed into place, so a listing
-/// never shows a half-written one.</summary>
-internal sealed partial class DatasetStore(StoragePaths paths, TimeProvider clock, ILogger<DatasetStore> logger)
+/// <summary>Datasets on disk: <c>datasets/{id}/data.csv</c> (<see cref="DatasetCsv"/>) and <c>info.json</c>. A dataset
+/// folder is assembled under a hidden temporary name and renamed into place, so a listing never shows a half-written
+/// one.</summary>
+internal sealed partial class LocalDatasetStore(
+    StoragePaths paths, LocalStoreLock storeLock, LocalJobStore jobs, TimeProvider clock, ILogger<LocalDatasetStore> logger)
+    : IDatasetStore
 {
     private const string DataFile = "data.csv";
     private const string InfoFile = "info.json";
+
+    public static bool Exists(StoragePaths paths, string id) =>
+        Ids.IsDatasetId(id) && File.Exists(Path.Combine(paths.Datasets, id, InfoFile));
 
     public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns)
     {
@@ -23,7 +27,11 @@ internal sealed partial class DatasetStore(StoragePaths paths, TimeProvider cloc
         try
         {
             var dataPath = Path.Combine(temp, DataFile);
-            WriteCsv(table, dataPath);
+            using (var stream = new FileStream(dataPath, FileMode.CreateNew, FileAccess.Write))
+            {
+                DatasetCsv.Write(table, stream);
+                stream.Flush(flushToDisk: true);
+            }
             string sha256;
             using (var stream = File.OpenRead(dataPath))
             {
@@ -57,73 +65,33 @@ internal sealed partial class DatasetStore(StoragePaths paths, TimeProvider cloc
 
     public DatasetInfo? Get(string id) => Ids.IsDatasetId(id) ? TryReadInfo(Path.Combine(paths.Datasets, id)) : null;
 
-    public bool Delete(string id)
+    public DatasetDeletion Delete(string id)
     {
-        var directory = Path.Combine(paths.Datasets, id);
-        if (!Ids.IsDatasetId(id) || !Directory.Exists(directory))
+        lock (storeLock.DatasetsAndJobs)
         {
-            return false;
+            var directory = Path.Combine(paths.Datasets, id);
+            if (!Ids.IsDatasetId(id) || !Directory.Exists(directory))
+            {
+                return DatasetDeletion.NotFound;
+            }
+            if (jobs.HasPendingJobFor(id))
+            {
+                return DatasetDeletion.InUse;
+            }
+            AtomicFile.DeleteDirectory(directory);
         }
-        AtomicFile.DeleteDirectory(directory);
         LogDeleted(logger, id);
-        return true;
+        return DatasetDeletion.Deleted;
     }
 
-    /// <summary>Reads a stored dataset back into a table, with the column types recorded at upload.</summary>
     public DataTable? Load(string id)
     {
         if (Get(id) is not { } info)
         {
             return null;
         }
-        using var reader = new StreamReader(Path.Combine(paths.Datasets, id, DataFile));
-        using var csv = new CsvParser(reader, CultureInfo.InvariantCulture);
-        csv.Read();
-        var numbers = info.Columns.Select(c => c.Type == ColumnTypes.Numeric ? new double[info.RowCount] : null).ToArray();
-        var labels = info.Columns.Select(c => c.Type == ColumnTypes.Categorical ? new string?[info.RowCount] : null).ToArray();
-        var distinct = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var row = 0; row < info.RowCount && csv.Read(); row++)
-        {
-            for (var c = 0; c < info.Columns.Count; c++)
-            {
-                var cell = csv[c];
-                if (numbers[c] is { } column)
-                {
-                    column[row] = cell.Length == 0 ? double.NaN : double.Parse(cell, NumberStyles.Float, CultureInfo.InvariantCulture);
-                }
-                else if (cell.Length > 0)
-                {
-                    labels[c]![row] = distinct.TryGetValue(cell, out var label) ? label : distinct[cell] = cell;
-                }
-            }
-        }
-        return new DataTable([.. info.Columns.Select((c, i) => numbers[i] is { } n
-            ? DataColumn.Numeric(c.Name, n)
-            : DataColumn.Categorical(c.Name, labels[i]!))]);
-    }
-
-    private static void WriteCsv(DataTable table, string path)
-    {
-        using var writer = new StreamWriter(path);
-        using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
-        foreach (var column in table.Columns)
-        {
-            csv.WriteField(column.Name);
-        }
-        csv.NextRecord();
-        for (var row = 0; row < table.RowCount; row++)
-        {
-            foreach (var column in table.Columns)
-            {
-                csv.WriteField(column.Numbers is { } numbers
-                    ? double.IsNaN(numbers[row]) ? "" : numbers[row].ToString("R", CultureInfo.InvariantCulture)
-                    : column.Labels![row] ?? "");
-            }
-            csv.NextRecord();
-        }
-        csv.Flush();
-        writer.Flush();
-        ((FileStream)writer.BaseStream).Flush(flushToDisk: true);
+        using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, DataFile));
+        return DatasetCsv.Read(stream, info);
     }
 
     private DatasetInfo? TryReadInfo(string directory)

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ModelService.Api.Infrastructure;
 
-namespace ModelService.Api.Health;
+namespace ModelService.Api.Local;
 
 /// <summary>Writes and removes a small file under the storage root: the service cannot train or upload without it.</summary>
-internal sealed class StorageHealthCheck(StoragePaths paths) : IHealthCheck
+internal sealed class LocalStorageHealthCheck(StoragePaths paths) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
