@@ -64,9 +64,12 @@ predict() {
     expect 200 "prediction through nginx"
 }
 
-# The upstream addresses nginx sent the last N proxied requests of PATH to, one per line.
+# The upstream addresses nginx sent the last N proxied requests of PATH to, one per line. nginx writes its access
+# log at least once a second.
 upstreams() {
-    docker compose logs --no-color --no-log-prefix nginx | grep -F "\"$2 " | tail -n "$1" | sed -n 's/.* upstream=\([^ ,]*\).*/\1/p'
+    sleep 1.2
+    docker compose logs --no-color --no-log-prefix nginx | { grep -F "\"$2 " || true; } | tail -n "$1" \
+        | sed -n 's/.* upstream=\([^ ,]*\).*/\1/p'
 }
 
 wait_healthy() {
@@ -94,6 +97,7 @@ prediction_stream() {
 
 need_tools
 trap cleanup EXIT
+trap 'fail "line $LINENO: $BASH_COMMAND exited with status $?"' ERR
 if [[ -f $DOCKER_OFFLINE ]]; then
     step "starting Docker ($DOCKER_OFFLINE up)"
     eval "$(bash "$DOCKER_OFFLINE" up)"
@@ -118,8 +122,9 @@ for _ in $(seq 20); do predict; done
 default_model=$(jq -r .modelId <<<"$BODY")
 jq -e '.predictions | length == 1 and (.[0] - 300000 | fabs) <= 15000' <<<"$BODY" >/dev/null \
     || fail "default model: expected about 300000 for (0.5, 0.5), got $BODY"
-replicas=$(upstreams 20 "POST /api/v1/predictions" | sort -u | wc -l)
-echo "default model $default_model; 20 predictions answered by $replicas replicas: $(upstreams 20 "POST /api/v1/predictions" | sort | uniq -c | xargs)"
+answered=$(upstreams 20 "POST /api/v1/predictions")
+replicas=$(sort -u <<<"$answered" | wc -l)
+echo "default model $default_model; 20 predictions answered by $replicas replicas: $(sort <<<"$answered" | uniq -c | xargs)"
 ((replicas == 2)) || fail "nginx sent 20 predictions to $replicas replica(s), expected both"
 
 step "writes need the API key on every replica"
@@ -205,10 +210,10 @@ docker start "$stopped" >/dev/null
 wait_healthy "$stopped"
 for _ in $(seq 20); do
     for _ in $(seq 20); do predict; done
-    (($(upstreams 20 "POST /api/v1/predictions" | sort -u | wc -l) == 2)) && break
-    sleep 0.5
+    answered=$(upstreams 20 "POST /api/v1/predictions")
+    (($(sort -u <<<"$answered" | wc -l) == 2)) && break
 done
-(($(upstreams 20 "POST /api/v1/predictions" | sort -u | wc -l) == 2)) || fail "nginx does not send traffic to the restarted replica"
-echo "20 predictions answered by both replicas again: $(upstreams 20 "POST /api/v1/predictions" | sort | uniq -c | xargs)"
+(($(sort -u <<<"$answered" | wc -l) == 2)) || fail "nginx does not send traffic to the restarted replica"
+echo "20 predictions answered by both replicas again: $(sort <<<"$answered" | uniq -c | xargs)"
 
 echo "cluster test passed"
