@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cluster benchmark through nginx (docker-compose.cluster.yml on loopback): single-record prediction rate with 1 vs 2
 # API replicas, measured alternately in the same run, and the predictions that fail while one of two replicas is
-# stopped gracefully (docker stop: SIGTERM, drain) or killed (kill -9 of its process; Docker restarts it).
+# stopped gracefully (docker stop: SIGTERM, drain) or killed (kill -9 of its process; Docker restarts it). The rate is
+# measured with each replica's CPU limit at the compose default (2 CPUs, as many as this machine may have) and at 0.5
+# CPU, where the replicas and not the machine are the bottleneck, as for pods with CPU limits on a larger node.
 # Usage (from anywhere, as root): bash benchmarks/cluster/run.sh
 # Environment: DURATION (s per rate run, 10), RUNS (rounds of each measurement, 3), CONNECTIONS (16), PORT (18190),
 # DOCKER_OFFLINE (../shared/tools/docker-offline.sh from the repository root; started when present), KEEP=1 to leave
@@ -25,6 +27,7 @@ fi
 
 work=$(mktemp -d)
 cleanup() {
+    docker rm -f "$COMPOSE_PROJECT_NAME-nginx-one" >/dev/null 2>&1 || true
     if [[ $KEEP != 1 ]]; then
         docker compose down -v --remove-orphans >/dev/null 2>&1 || true
         if [[ -f $DOCKER_OFFLINE ]]; then bash "$DOCKER_OFFLINE" down || true; fi
@@ -63,27 +66,48 @@ wait_healthy() {
 settle() { sleep 3; }
 
 replica=$(docker compose ps -q api | head -1)
-echo "== warm-up: $((DURATION / 2)) s of predictions through nginx"
-load $((DURATION / 2)) >/dev/null
+address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$replica")
+network=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}' "$replica")
+
+# The peer for "1 replica": a second nginx, same configuration and image, whose upstream is that one replica. Both
+# replicas stay up and warm, so each round measures both shapes in turn without restarting anything.
+sed "s/server api:8080/server $address:8080/" deploy/nginx/modelservice.conf >"$work/one.conf"
+docker rm -f "$COMPOSE_PROJECT_NAME-nginx-one" >/dev/null 2>&1 || true
+docker run -d --name "$COMPOSE_PROJECT_NAME-nginx-one" --network "$network" -p "127.0.0.1:$((PORT + 1)):80" \
+    -v "$work/one.conf:/etc/nginx/conf.d/default.conf:ro" nginx:1.27 >/dev/null
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$((PORT + 1))/health/ready" && break; sleep 0.2; done
+
+echo "== warm-up: 20 s of predictions through nginx (both replicas; tiered JIT settles)"
+load 20 >/dev/null
+
+# rates LIMIT: sets every API replica's CPU limit (docker update, live) and measures 2 replicas (the compose nginx)
+# and 1 replica (the peer nginx) alternately; sets rate_one and rate_two to the medians.
+rates() {
+    local one=() two=() a b
+    docker update --cpus "$1" $(docker compose ps -q api) >/dev/null
+    load 3 >/dev/null
+    for round in $(seq "$RUNS"); do
+        if ((round % 2)); then
+            read -r _ a _ < <(load "$DURATION")
+            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION")
+        else
+            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION")
+            read -r _ a _ < <(load "$DURATION")
+        fi
+        two+=("$a") one+=("$b")
+        echo "CPU limit $1 per replica, round $round: 2 replicas $a req/s, 1 replica $b req/s"
+    done
+    rate_one=$(printf '%s\n' "${one[@]}" | median)
+    rate_two=$(printf '%s\n' "${two[@]}" | median)
+}
 
 echo "== prediction rate through nginx, 1 vs 2 API replicas, $CONNECTIONS connections, ${DURATION}s per run, $RUNS rounds"
-one=() two=()
-for round in $(seq "$RUNS"); do
-    read -r _ rate failures < <(load "$DURATION")
-    two+=("$rate")
-    docker stop -t 40 "$replica" >/dev/null
-    settle
-    load 3 >/dev/null
-    read -r _ rate1 failures1 < <(load "$DURATION")
-    one+=("$rate1")
-    echo "round $round: 2 replicas $rate req/s ($failures failed), 1 replica $rate1 req/s ($failures1 failed)"
-    docker start "$replica" >/dev/null
-    wait_healthy "$replica"
-    settle
-    load 3 >/dev/null # the restarted replica's JIT warms up
-done
-rate_one=$(printf '%s\n' "${one[@]}" | median)
-rate_two=$(printf '%s\n' "${two[@]}" | median)
+rates 2
+rate_one_2=$rate_one rate_two_2=$rate_two
+rates 0.5
+rate_one_05=$rate_one rate_two_05=$rate_two
+docker update --cpus 2 $(docker compose ps -q api) >/dev/null
+docker rm -f "$COMPOSE_PROJECT_NAME-nginx-one" >/dev/null
 
 # disruption WHAT: 20 s of predictions; 6 s in, one of the two replicas is stopped gracefully or killed.
 # Prints "requests failures seconds-until-the-replica-is-back".
@@ -122,9 +146,13 @@ retried=$(docker compose logs --no-color --no-log-prefix nginx | grep -F '"POST 
 echo
 echo "| measurement (through nginx, $CONNECTIONS connections) | result |"
 echo "|---|---|"
-echo "| predictions/s, 1 API replica (median of $RUNS) | $rate_one |"
-echo "| predictions/s, 2 API replicas (median of $RUNS) | $rate_two |"
-echo "| 2 replicas / 1 replica | $(awk -v a="$rate_two" -v b="$rate_one" 'BEGIN { printf "%.2f", a / b }') |"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "| predictions/s, 1 API replica, limit 2 CPUs (compose default; median of $RUNS) | $rate_one_2 |"
+echo "| predictions/s, 2 API replicas, limit 2 CPUs each (median of $RUNS) | $rate_two_2 |"
+echo "| 2 replicas / 1 replica, limit 2 CPUs | $(ratio "$rate_two_2" "$rate_one_2") |"
+echo "| predictions/s, 1 API replica, limit 0.5 CPU (median of $RUNS) | $rate_one_05 |"
+echo "| predictions/s, 2 API replicas, limit 0.5 CPU each (median of $RUNS) | $rate_two_05 |"
+echo "| 2 replicas / 1 replica, limit 0.5 CPU | $(ratio "$rate_two_05" "$rate_one_05") |"
 echo "| failed during a graceful stop of 1 of 2 replicas ($RUNS x 20 s) | $graceful_failed of $graceful_total |"
 echo "| failed during a kill -9 of 1 of 2 replicas ($RUNS x 20 s) | $kill_failed of $kill_total |"
 echo "| predictions nginx retried on the other replica (whole run) | $retried |"
