@@ -70,12 +70,17 @@ public sealed class PostgresServer
 
     public void Start() => PgCtl("start", "-l", Path.Combine(_dataDirectory!, "server.log"));
 
-    private static async Task<PostgresServer> StartAsync()
+    private static Task<PostgresServer> StartAsync() =>
+        Environment.GetEnvironmentVariable(ConnectionStringVariable) is { Length: > 0 } external
+            ? Task.FromResult(new PostgresServer(external, null, null))
+            : StartPrivateAsync();
+
+    /// <summary>A cluster of its own (a test that restarts the server must not disturb the others), or the shared one
+    /// when only MODELSERVICE_TEST_POSTGRES is available.</summary>
+    public static Task<PostgresServer> GetRestartableAsync() => FindBinaries() is null ? GetAsync() : StartPrivateAsync();
+
+    private static async Task<PostgresServer> StartPrivateAsync()
     {
-        if (Environment.GetEnvironmentVariable(ConnectionStringVariable) is { Length: > 0 } external)
-        {
-            return new PostgresServer(external, null, null);
-        }
         var binaries = FindBinaries() ?? throw new InvalidOperationException(SkipReason
             ?? $"CI=true but PostgreSQL is not installed and {ConnectionStringVariable} is not set.");
         var directory = Path.Combine(Path.GetTempPath(), $"modelservice-pg-{Guid.NewGuid():N}");
@@ -100,28 +105,30 @@ public sealed class PostgresServer
             $"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database=postgres;Timeout=5",
             data, binaries);
         server.Start();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Shutdown(directory);
+        StartWatchdog(binaries, data, directory);
         await Task.CompletedTask;
         return server;
     }
 
-    private void Shutdown(string directory)
+    /// <summary>A detached shell that outlives this process by at most a second: once the test process is gone (however
+    /// it ended, kill -9 included) it stops the cluster and removes its folder.</summary>
+    private static void StartWatchdog(string binaries, string data, string directory)
     {
-        try
+        var stop = $"{(IsRoot ? "runuser -u postgres -- " : "")}'{Path.Combine(binaries, "pg_ctl")}' stop -D '{data}' -m immediate";
+        var script = $"while kill -0 {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)} 2>/dev/null; do sleep 1; done; "
+            + $"{stop} >/dev/null 2>&1; rm -rf '{directory}'";
+        var start = new ProcessStartInfo("setsid")
         {
-            PgCtl("stop", "-m", "immediate");
-        }
-        catch (InvalidOperationException)
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in (string[])["sh", "-c", script])
         {
-            // Already stopped.
+            start.ArgumentList.Add(argument);
         }
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        using var watchdog = Process.Start(start);
     }
 
     private void PgCtl(params string[] arguments) =>
