@@ -39,13 +39,6 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(before, await restarted.PredictAsync(probe));
     }
 
-    private static TrainingRequest SmallRequest(string? dataset) => new()
-    {
-        DatasetId = dataset, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = "relu",
-        Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = "adam", WeightDecay = 0,
-        ValidationFraction = 0.2, Seed = 1, Activate = false,
-    };
-
     /// <summary>Queues two jobs and claims the first for a worker that then "dies" (the service stops without running
     /// it: Training:RunJobs is off), as a crash mid-job leaves the store.</summary>
     private async Task<(string Interrupted, string Waiting)> CrashMidJobAsync()
@@ -54,9 +47,9 @@ public sealed class RestartTests : IDisposable
         var client = first.CreateClient();
         var dataset = (await client.UploadCsvAsync(TestData.HousesCsv(100, seed: 9))).GetProperty("id").GetString();
         var store = first.Services.GetRequiredService<IJobStore>();
-        var interrupted = store.Create(SmallRequest(dataset), 10).Job!.Id;
+        var interrupted = store.Create(TestData.SmallTrainingRequest(dataset), 10).Job!.Id;
         Assert.Equal(interrupted, store.TryClaim("crashed-worker", TimeSpan.FromMinutes(5))?.JobId);
-        var waiting = store.Create(SmallRequest(dataset), 10).Job!.Id;
+        var waiting = store.Create(TestData.SmallTrainingRequest(dataset), 10).Job!.Id;
         return (interrupted, waiting);
     }
 

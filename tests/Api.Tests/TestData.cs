@@ -28,5 +28,13 @@ public static class TestData
         return csv.ToString();
     }
 
+    /// <summary>A validated request (every default filled in) for one quick epoch on <see cref="HousesCsv"/> data.</summary>
+    internal static ModelService.Api.Training.TrainingRequest SmallTrainingRequest(string? datasetId) => new()
+    {
+        DatasetId = datasetId, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = "relu",
+        Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = "adam", WeightDecay = 0,
+        ValidationFraction = 0.2, Seed = 1, Activate = false,
+    };
+
     public static string CaliforniaCsv() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "california_housing_3000.csv"));
 }

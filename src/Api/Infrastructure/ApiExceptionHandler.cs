@@ -10,6 +10,10 @@ namespace ModelService.Api.Infrastructure;
 internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger)
     : IExceptionHandler
 {
+    /// <summary>What a client is told to wait (Retry-After) while the shared store is unreachable: long enough for a
+    /// database restart or failover to finish, short enough not to lose much time.</summary>
+    public const int StoreRetryAfterSeconds = 5;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
@@ -17,7 +21,12 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             return true;
         }
         var problem = ToProblem(exception);
-        if (problem.Status >= StatusCodes.Status500InternalServerError)
+        if (exception is StoreUnavailableException)
+        {
+            LogStoreUnavailable(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            httpContext.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (problem.Status >= StatusCodes.Status500InternalServerError)
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
@@ -46,6 +55,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 return Problem(bad.StatusCode, "Bad request", bad.Message);
             case JsonException json:
                 return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
+            case StoreUnavailableException:
+                return Problem(StatusCodes.Status503ServiceUnavailable, "Storage unavailable",
+                    "The database cannot be reached right now; nothing was changed. Predictions with loaded models keep working; "
+                    + $"retry after {StoreRetryAfterSeconds} s.");
             default:
                 return Problem(StatusCodes.Status500InternalServerError, "Internal server error",
                     "The server failed to handle the request; the error has been logged.");
@@ -98,6 +111,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
     /// <summary>"$.records[3].rooms" names the field "records[3].rooms"; the document itself is "body".</summary>
     private static string JsonField(string? path) =>
         string.IsNullOrEmpty(path) || path == "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable while serving {Method} {Path}; answered 503")]
+    private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

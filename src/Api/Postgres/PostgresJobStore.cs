@@ -203,7 +203,7 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
         var histories = new Dictionary<string, List<EpochLoss>>(StringComparer.Ordinal);
         using (var command = PostgresDatabase.Command(connection,
             "SELECT job_id, epoch, train_loss, validation_loss FROM job_epochs WHERE job_id = ANY($1) ORDER BY job_id, epoch",
-            jobs.Select(j => j.Id).ToArray()))
+            (object)jobs.Select(j => j.Id).ToArray()))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())

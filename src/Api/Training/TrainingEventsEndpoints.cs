@@ -21,9 +21,9 @@ internal static class TrainingEventsEndpoints
     public const string EpochEventType = "epoch";
     public const string OutcomeEventType = "outcome";
 
-    /// <summary>How long the stream waits for an epoch before checking the job database: a job can also end without
-    /// publishing (cancelled while queued, or finished by another process before a restart).</summary>
-    private static readonly TimeSpan StoreCheckInterval = TimeSpan.FromSeconds(1);
+    /// <summary>How long the stream waits for an epoch published in this process before reading the job from the store:
+    /// the job may run on another worker, or end without publishing (cancelled while queued, say).</summary>
+    private static readonly TimeSpan StoreCheckInterval = TimeSpan.FromMilliseconds(500);
 
     public static IServiceCollection AddTrainingEvents(this IServiceCollection services) => services.AddSingleton<TrainingEvents>();
 
@@ -32,8 +32,9 @@ internal static class TrainingEventsEndpoints
             .WithSummary("Follow a training job as Server-Sent Events")
             .WithDescription("text/event-stream: one \"epoch\" event per finished epoch ({epoch, epochs, trainLoss, validationLoss, "
                 + "elapsedSeconds}), the epochs so far first for a late follower, then one \"outcome\" event ({status, modelId, "
-                + "error, epochs}) when the job ends, after which the stream closes. elapsedSeconds is null for epochs replayed "
-                + "from the job database (a job that finished before the stream began).")
+                + "error, epochs}) when the job ends, after which the stream closes. Any replica can follow a job running on any "
+                + "worker: epochs of a job running elsewhere are read from the store about twice a second. elapsedSeconds is null "
+                + "for epochs read from the store rather than published by this process's own worker.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPolicies.Read);
@@ -73,16 +74,23 @@ internal static class TrainingEventsEndpoints
             {
                 continue;
             }
-            if (jobs.Get(id) is not { } job)
+            // No epoch published in this process for a while: the job may run on another worker (its epochs reach the
+            // store), or have ended without publishing.
+            if (TryGet(jobs, id) is not { } read)
+            {
+                continue;
+            }
+            if (read.Job is not { } job)
             {
                 yield break;
             }
+            foreach (var stored in job.History.Where(e => e.Epoch > sent))
+            {
+                sent = stored.Epoch;
+                yield return Epoch(new EpochEvent(stored.Epoch, job.Progress.Epochs, stored.TrainLoss, stored.ValidationLoss, null));
+            }
             if (JobStatus.IsFinished(job.Status))
             {
-                foreach (var stored in job.History.Where(e => e.Epoch > sent))
-                {
-                    yield return Epoch(new EpochEvent(stored.Epoch, job.Progress.Epochs, stored.TrainLoss, stored.ValidationLoss, null));
-                }
                 var outcome = new OutcomeEvent(job.Status, job.ModelId, job.Error, job.History.Count);
                 yield return new SseItem<string>(JsonSerializer.Serialize(outcome, TrainingEventsJsonContext.Default.OutcomeEvent),
                     OutcomeEventType);
@@ -90,6 +98,21 @@ internal static class TrainingEventsEndpoints
             }
         }
     }
+
+    /// <summary>The job as stored, or null while the store is unreachable (the stream waits for it to come back).</summary>
+    private static StoredJob? TryGet(IJobStore jobs, string id)
+    {
+        try
+        {
+            return new StoredJob(jobs.Get(id));
+        }
+        catch (StoreUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record StoredJob(TrainingJob? Job);
 
     private enum Wake
     {
