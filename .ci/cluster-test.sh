@@ -191,7 +191,7 @@ done
 echo "6 predictions in a row from $trained_model"
 
 step "graceful stop of one API replica during a stream of predictions"
-stopped=$(docker compose ps -q api | head -1)
+stopped=$(docker compose ps -q api | sed -n 1p)
 prediction_stream 16 "$work/graceful" &
 stream_pid=$!
 sleep 4

@@ -35,6 +35,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "benchmark FAILED at line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 
 if [[ -f $DOCKER_OFFLINE ]]; then eval "$(bash "$DOCKER_OFFLINE" up)"; fi
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -65,7 +66,7 @@ wait_healthy() {
 # nginx re-resolves the replicas every 2 s; give it that and a margin after any change.
 settle() { sleep 3; }
 
-replica=$(docker compose ps -q api | head -1)
+replica=$(docker compose ps -q api | sed -n 1p)
 address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$replica")
 network=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}' "$replica")
 
