@@ -2,8 +2,8 @@
 # Cluster benchmark through nginx (docker-compose.cluster.yml on loopback): single-record prediction rate with 1 vs 2
 # API replicas, measured alternately in the same run, and the predictions that fail while one of two replicas is
 # stopped gracefully (docker stop: SIGTERM, drain) or killed (kill -9 of its process; Docker restarts it). The rate is
-# measured with each replica's CPU limit at the compose default (2 CPUs, as many as this machine may have) and at 0.5
-# CPU, where the replicas and not the machine are the bottleneck, as for pods with CPU limits on a larger node.
+# measured for single-record requests (the proxy path dominates) and for 1,000-record requests (the replicas' CPU
+# dominates), with each replica's CPU limit at the compose default (2) and at 0.5, as for pods with CPU limits.
 # Usage (from anywhere, as root): bash benchmarks/cluster/run.sh
 # Environment: DURATION (s per rate run, 10), RUNS (rounds of each measurement, 3), CONNECTIONS (16), PORT (18190),
 # DOCKER_OFFLINE (../shared/tools/docker-offline.sh from the repository root; started when present), KEEP=1 to leave
@@ -45,10 +45,10 @@ docker compose ps --format '{{.Name}} {{.Status}}'
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# load SECONDS: wrk through nginx; prints "requests rate failures" where failures are non-2xx answers plus socket
-# errors (connect, read, write, timeout) as wrk counts them.
+# load SECONDS [SCRIPT]: wrk through nginx (single-record predictions unless SCRIPT names another body); prints
+# "requests rate failures" where failures are non-2xx answers plus socket errors (connect, read, write, timeout).
 load() {
-    wrk -t2 -c"$CONNECTIONS" -d"$1s" --timeout 30s -s "$here/../load/post.lua" "$BASE/api/v1/predictions" >"$work/wrk.txt"
+    wrk -t2 -c"$CONNECTIONS" -d"$1s" --timeout 30s -s "${2:-$here/../load/post.lua}" "$BASE/api/v1/predictions" >"$work/wrk.txt"
     awk '/requests in/ { n = $1 } /Requests\/sec/ { r = $2 } /Non-2xx/ { f += $NF }
          /Socket errors/ { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); if (v ~ /^[0-9]+$/) f += v } }
          END { printf "%d %.0f %d\n", n, r, f }' "$work/wrk.txt"
@@ -63,7 +63,7 @@ wait_healthy() {
     exit 1
 }
 
-# nginx re-resolves the replicas every 2 s; give it that and a margin after any change.
+# nginx tries a replica that failed again after 2 s (fail_timeout); give it that and a margin after any change.
 settle() { sleep 3; }
 
 replica=$(docker compose ps -q api | sed -n 1p)
@@ -81,32 +81,30 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$((PORT + 1))/hea
 echo "== warm-up: 20 s of predictions through nginx (both replicas; tiered JIT settles)"
 load 20 >/dev/null
 
-# rates LIMIT: sets every API replica's CPU limit (docker update, live) and measures 2 replicas (the compose nginx)
-# and 1 replica (the peer nginx) alternately; sets rate_one and rate_two to the medians.
+# rates LIMIT [SCRIPT]: sets every API replica's CPU limit (docker update, live) and measures 2 replicas (the compose
+# nginx) and 1 replica (the peer nginx) alternately; prints the medians as "one two".
 rates() {
     local one=() two=() a b
     docker update --cpus "$1" $(docker compose ps -q api) >/dev/null
-    load 3 >/dev/null
+    load 3 "${2:-}" >/dev/null
     for round in $(seq "$RUNS"); do
         if ((round % 2)); then
-            read -r _ a _ < <(load "$DURATION")
-            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION")
+            read -r _ a _ < <(load "$DURATION" "${2:-}")
+            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION" "${2:-}")
         else
-            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION")
-            read -r _ a _ < <(load "$DURATION")
+            read -r _ b _ < <(BASE=http://127.0.0.1:$((PORT + 1)) load "$DURATION" "${2:-}")
+            read -r _ a _ < <(load "$DURATION" "${2:-}")
         fi
         two+=("$a") one+=("$b")
-        echo "CPU limit $1 per replica, round $round: 2 replicas $a req/s, 1 replica $b req/s"
+        echo "CPU limit $1 per replica, ${2:+1000-record requests, }round $round: 2 replicas $a req/s, 1 replica $b req/s" >&2
     done
-    rate_one=$(printf '%s\n' "${one[@]}" | median)
-    rate_two=$(printf '%s\n' "${two[@]}" | median)
+    echo "$(printf '%s\n' "${one[@]}" | median) $(printf '%s\n' "${two[@]}" | median)"
 }
 
 echo "== prediction rate through nginx, 1 vs 2 API replicas, $CONNECTIONS connections, ${DURATION}s per run, $RUNS rounds"
-rates 2
-rate_one_2=$rate_one rate_two_2=$rate_two
-rates 0.5
-rate_one_05=$rate_one rate_two_05=$rate_two
+read -r single_one single_two < <(rates 2)
+read -r batch_one batch_two < <(rates 2 "$here/batch.lua")
+read -r capped_one capped_two < <(rates 0.5 "$here/batch.lua")
 docker update --cpus 2 $(docker compose ps -q api) >/dev/null
 docker rm -f "$COMPOSE_PROJECT_NAME-nginx-one" >/dev/null
 
@@ -145,15 +143,16 @@ retried=$(docker compose logs --no-color --no-log-prefix nginx | grep -F '"POST 
     | grep -c 'upstream=[^ ]*, ' || true)
 
 echo
-echo "| measurement (through nginx, $CONNECTIONS connections) | result |"
-echo "|---|---|"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-echo "| predictions/s, 1 API replica, limit 2 CPUs (compose default; median of $RUNS) | $rate_one_2 |"
-echo "| predictions/s, 2 API replicas, limit 2 CPUs each (median of $RUNS) | $rate_two_2 |"
-echo "| 2 replicas / 1 replica, limit 2 CPUs | $(ratio "$rate_two_2" "$rate_one_2") |"
-echo "| predictions/s, 1 API replica, limit 0.5 CPU (median of $RUNS) | $rate_one_05 |"
-echo "| predictions/s, 2 API replicas, limit 0.5 CPU each (median of $RUNS) | $rate_two_05 |"
-echo "| 2 replicas / 1 replica, limit 0.5 CPU | $(ratio "$rate_two_05" "$rate_one_05") |"
-echo "| failed during a graceful stop of 1 of 2 replicas ($RUNS x 20 s) | $graceful_failed of $graceful_total |"
-echo "| failed during a kill -9 of 1 of 2 replicas ($RUNS x 20 s) | $kill_failed of $kill_total |"
-echo "| predictions nginx retried on the other replica (whole run) | $retried |"
+row() { echo "| $1 | $2 | $3 | $(ratio "$3" "$2") |"; }
+echo "| requests/s through nginx, median of $RUNS ($CONNECTIONS connections) | 1 replica | 2 replicas | 2 / 1 |"
+echo "|---|---|---|---|"
+row "1 record per request, CPU limit 2 per replica (the compose default)" "$single_one" "$single_two"
+row "1,000 records per request, CPU limit 2 per replica" "$batch_one" "$batch_two"
+row "1,000 records per request, CPU limit 0.5 per replica" "$capped_one" "$capped_two"
+echo
+echo "| one of 2 replicas, 6 s into 20 s of single-record predictions ($RUNS rounds) | failed |"
+echo "|---|---|"
+echo "| stopped gracefully (docker stop) | $graceful_failed of $graceful_total |"
+echo "| killed (kill -9), restarted by Docker | $kill_failed of $kill_total |"
+echo "| (predictions nginx retried on the other replica, whole run: $retried) | |"
