@@ -14,17 +14,18 @@ internal static class ModelArchive
 
     private static readonly string[] Members = [ModelArtifact.ManifestFileName, ModelArtifact.WeightsFileName];
 
-    /// <summary>The archive of a model's stored files; the same files and time give the same bytes on every process.</summary>
+    /// <summary>The archive of a model's stored files; the same files and time give the same bytes on every process (ustar:
+    /// PAX would name its extended headers after the writing process).</summary>
     public static byte[] Create(ModelFiles files, DateTimeOffset modified)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true))
         {
             foreach (var (member, contents) in new[] { (Members[0], files.Manifest), (Members[1], files.Weights) })
             {
                 using var data = new MemoryStream(contents, writable: false);
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, member)
+                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, member)
                 {
                     DataStream = data,
                     Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
