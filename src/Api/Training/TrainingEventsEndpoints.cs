@@ -40,17 +40,20 @@ internal static class TrainingEventsEndpoints
             .RequireAuthorization(ApiPolicies.Read);
 
     private static Results<ServerSentEventsResult<string>, ProblemHttpResult> Follow(
-        string id, IJobStore jobs, TrainingEvents events, CancellationToken cancellationToken)
+        string id, IJobStore jobs, TrainingEvents events, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         if (!Ids.IsJobId(id) || jobs.Get(id) is null)
         {
             return Problems.NotFound($"No training job with id '{id}'.");
         }
-        return TypedResults.ServerSentEvents(Stream(id, jobs, events, cancellationToken));
+        return TypedResults.ServerSentEvents(Stream(id, jobs, events, lifetime.ApplicationStopping, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Stream(
-        string id, IJobStore jobs, TrainingEvents events, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The job's events until it ends, or until this process begins to stop: then the stream ends at once rather
+    /// than hold the shutdown for the host's whole timeout, and the client reconnects (to another replica behind a
+    /// load balancer) and gets the epochs so far and the live ones from there.</summary>
+    private static async IAsyncEnumerable<SseItem<string>> Stream(string id, IJobStore jobs, TrainingEvents events,
+        CancellationToken stopping, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var subscription = events.Follow(id);
         var sent = 0;
@@ -61,7 +64,7 @@ internal static class TrainingEventsEndpoints
         }
         while (true)
         {
-            var woke = await WaitAsync(subscription.Reader, cancellationToken);
+            var woke = await WaitAsync(subscription.Reader, stopping, cancellationToken);
             while (subscription.Reader.TryRead(out var epoch))
             {
                 if (epoch.Epoch > sent)
@@ -69,6 +72,10 @@ internal static class TrainingEventsEndpoints
                     sent = epoch.Epoch;
                     yield return Epoch(epoch);
                 }
+            }
+            if (woke == Wake.Stopping)
+            {
+                yield break;
             }
             if (woke == Wake.Data)
             {
@@ -119,11 +126,12 @@ internal static class TrainingEventsEndpoints
         Data,
         Timeout,
         Completed,
+        Stopping,
     }
 
-    private static async Task<Wake> WaitAsync(ChannelReader<EpochEvent> reader, CancellationToken cancellationToken)
+    private static async Task<Wake> WaitAsync(ChannelReader<EpochEvent> reader, CancellationToken stopping, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         timeout.CancelAfter(StoreCheckInterval);
         try
         {
@@ -131,7 +139,7 @@ internal static class TrainingEventsEndpoints
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Wake.Timeout;
+            return stopping.IsCancellationRequested ? Wake.Stopping : Wake.Timeout;
         }
     }
 
