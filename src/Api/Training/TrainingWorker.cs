@@ -123,7 +123,8 @@ internal sealed partial class TrainingWorker(
             }
             catch (Exception e)
             {
-                jobs.MarkFailed(jobId, $"Training failed unexpectedly: {e.Message}");
+                // The message may name files under the storage root; the log has it, the job (readable by anyone) does not.
+                jobs.MarkFailed(jobId, $"Training failed unexpectedly ({e.GetType().Name}); the error has been logged.");
                 LogCrashed(logger, e, jobId, stopwatch.ElapsedMilliseconds);
             }
         }

@@ -46,7 +46,8 @@ public static class ModelArtifact
         }
     }
 
-    /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape.</summary>
+    /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape. Messages name the files,
+    /// never the folder, so that they can be shown to whoever sent the model.</summary>
     /// <exception cref="InvalidModelArtifactException">A file is missing, corrupt or inconsistent.</exception>
     public static TrainedModel Load(string directory)
     {
@@ -54,7 +55,7 @@ public static class ModelArtifact
         var folder = Path.GetFullPath(directory);
         if (!Directory.Exists(folder))
         {
-            throw new InvalidModelArtifactException($"The model folder '{folder}' does not exist.");
+            throw new InvalidModelArtifactException("The model folder does not exist.");
         }
         var manifestPath = Path.Combine(folder, ManifestFileName);
         var weightsPath = Path.Combine(folder, WeightsFileName);
@@ -62,32 +63,17 @@ public static class ModelArtifact
         {
             if (!File.Exists(path))
             {
-                throw new InvalidModelArtifactException($"The model folder '{folder}' has no {Path.GetFileName(path)}.");
+                throw new InvalidModelArtifactException($"The model folder has no {Path.GetFileName(path)}.");
             }
         }
 
-        ModelManifest manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(manifestPath), ManifestJsonFile.Manifest)
-                ?? throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelArtifactException($"{ManifestFileName} in '{folder}' is not a valid model manifest: {e.Message}", e);
-        }
-        if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
-        {
-            throw new InvalidModelArtifactException(
-                $"The model in '{folder}' has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
-        }
-
+        var manifest = ReadManifest(File.ReadAllBytes(manifestPath));
         var bytes = File.ReadAllBytes(weightsPath);
         var sha = WeightsFile.Sha256(bytes);
         if (!string.Equals(sha, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidModelArtifactException(
-                $"{WeightsFileName} in '{folder}' does not match its manifest (SHA-256 {sha}, manifest records {manifest.WeightsSha256}): "
+                $"{WeightsFileName} does not match its manifest (SHA-256 {sha}, manifest records {manifest.WeightsSha256}): "
                 + "the file is corrupt or belongs to another model.");
         }
         try
@@ -96,8 +82,40 @@ public static class ModelArtifact
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException)
         {
-            throw new InvalidModelArtifactException($"The model in '{folder}' is inconsistent: {e.Message}", e);
+            throw new InvalidModelArtifactException($"The model is inconsistent: {e.Message}", e);
         }
+    }
+
+    /// <summary>Parses manifest.json: every member the format requires must be present and not null, lists included,
+    /// and the format version must be the one this library reads.</summary>
+    /// <exception cref="InvalidModelArtifactException">The manifest is not valid.</exception>
+    public static ModelManifest ReadManifest(ReadOnlySpan<byte> json)
+    {
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize(json, ManifestJsonFile.Manifest)
+                ?? throw new InvalidModelArtifactException($"{ManifestFileName} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelArtifactException($"{ManifestFileName} is not a valid model manifest: {e.Message}", e);
+        }
+        if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
+        {
+            throw new InvalidModelArtifactException(
+                $"The model has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
+        }
+        // Nullable annotations cover members; the elements of lists need a look of their own.
+        if (manifest.Features.Any(f => f is null) || manifest.Tensors.Any(t => t is null || t.Shape is null)
+            || manifest.Network.HiddenChannels is null || manifest.Training.History.Any(h => h is null)
+            || manifest.Metrics.Train is null || (manifest.Tags?.Values.Any(v => v is null) ?? false)
+            || manifest.LibraryVersions.Values.Any(v => v is null))
+        {
+            throw new InvalidModelArtifactException(
+                $"{ManifestFileName} is not a valid model manifest: a list or map holds null where the format needs a value.");
+        }
+        return manifest;
     }
 
     /// <summary>A copy of <paramref name="model"/> with another id and tags (weights shared).</summary>
