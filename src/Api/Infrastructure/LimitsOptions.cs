@@ -11,6 +11,28 @@ internal sealed class LimitsOptions
     [Range(1024, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>A body that grows past this many bytes needs one of <see cref="MaxConcurrentLargeBodies"/> slots, held
+    /// until the request is done with it.</summary>
+    [Range(16 * 1024, int.MaxValue)]
+    public int LargeBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Large bodies received or held at once; together they cost at most this many times
+    /// <see cref="MaxRequestBodyBytes"/>.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentLargeBodies { get; set; } = 4;
+
+    /// <summary>Seconds a large body waits for a slot before the request is answered 503 with Retry-After.</summary>
+    [Range(1, 3600)]
+    public int LargeBodyWaitSeconds { get; set; } = 30;
+
+    /// <summary>Once it holds a slot, a large body must arrive at least this fast (after
+    /// <see cref="LargeBodyGraceSeconds"/>), or the request is answered 408 and the slot freed.</summary>
+    [Range(1, int.MaxValue)]
+    public int MinLargeBodyBytesPerSecond { get; set; } = 64 * 1024;
+
+    [Range(0, 3600)]
+    public int LargeBodyGraceSeconds { get; set; } = 5;
+
     /// <summary>Most data rows in one uploaded dataset.</summary>
     [Range(1, int.MaxValue)]
     public int MaxDatasetRows { get; set; } = 2_000_000;

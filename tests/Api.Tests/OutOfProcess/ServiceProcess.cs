@@ -15,7 +15,7 @@ public sealed class ServiceProcess : IDisposable
     private readonly System.Diagnostics.Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(string storageRoot)
+    private ServiceProcess(string storageRoot, IReadOnlyDictionary<string, string>? environment)
     {
         var port = FreeLoopbackPort();
         BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
@@ -36,6 +36,10 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["Training__IdleScheduling"] = "false";
         // Keeps the captured output to what explains a failure: start-up, jobs and warnings, not every poll.
         start.Environment["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         _process = new System.Diagnostics.Process { StartInfo = start };
         _process.OutputDataReceived += (_, line) => Append("out", line.Data);
         _process.ErrorDataReceived += (_, line) => Append("err", line.Data);
@@ -67,10 +71,11 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the service on <paramref name="storageRoot"/> and waits until <c>/health/ready</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string storageRoot)
+    /// <summary>Starts the service on <paramref name="storageRoot"/>, with <paramref name="environment"/> added to its
+    /// environment, and waits until <c>/health/ready</c> answers 200.</summary>
+    public static async Task<ServiceProcess> StartAsync(string storageRoot, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var service = new ServiceProcess(storageRoot);
+        var service = new ServiceProcess(storageRoot, environment);
         try
         {
             await service.WaitUntilReadyAsync();
