@@ -9,6 +9,7 @@ namespace ModelService.Api.Tests.OutOfProcess;
 /// client that sends the start of a large body and stalls is answered 408 once it falls behind the minimum rate; a
 /// large body that finds every slot taken waits and then gets 503 with Retry-After; small bodies never wait; a body
 /// that declares more than it sends costs only what it sends.</summary>
+[Collection(nameof(ServiceProcessesRunAlone))]
 public sealed class LargeBodyTests : IAsyncLifetime
 {
     private readonly string _storage = ModelServiceFactory.NewStorageFolder();
@@ -20,7 +21,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
             ["Limits__LargeBodyBytes"] = "16384",
             ["Limits__MaxConcurrentLargeBodies"] = "1",
             ["Limits__LargeBodyWaitSeconds"] = "1",
-            ["Limits__LargeBodyGraceSeconds"] = "4",
+            ["Limits__LargeBodyGraceSeconds"] = "8",
             ["Limits__MinLargeBodyBytesPerSecond"] = "1048576",
         });
 
@@ -34,11 +35,19 @@ public sealed class LargeBodyTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_large_body_is_408_and_meanwhile_other_large_bodies_get_503_and_small_ones_are_answered()
     {
+        await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
         var body = Encoding.UTF8.GetBytes(Instances(2000));
         using var stalled = await SendHeadAndStallAsync(body, sendFirst: 40_000);
-        await Task.Delay(1000);
 
-        var turnedAway = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
+        // Until the stalled body times out, it holds the only slot: other large bodies wait and are turned away...
+        HttpResponseMessage turnedAway;
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        do
+        {
+            turnedAway = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
+        }
+        while (turnedAway.StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        // ...and small ones are answered at once.
         var small = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(3)));
 
         var problem = await Api.ExpectProblemAsync(turnedAway, HttpStatusCode.ServiceUnavailable);
