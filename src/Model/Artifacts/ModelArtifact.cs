@@ -99,7 +99,11 @@ public static class ModelArtifact
         }
         catch (JsonException e)
         {
-            throw new InvalidModelArtifactException($"{ManifestFileName} is not a valid model manifest: {e.Message}", e);
+            // The serializer's own message names .NET types; whoever sent the file needs the place.
+            throw new InvalidModelArtifactException(e.Path is { } path
+                ? $"{ManifestFileName} is not a valid model manifest at '{path}' (line {e.LineNumber + 1}): the value is missing, "
+                    + "null, malformed or of the wrong type."
+                : $"{ManifestFileName} is not a valid model manifest: {e.Message}", e);
         }
         if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
         {

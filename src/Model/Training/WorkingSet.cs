@@ -6,8 +6,8 @@ namespace ModelService.Model.Training;
 /// <param name="Table">The loaded data set: 8 bytes per cell (a double, or a reference to an interned label).</param>
 /// <param name="EncodedInputs">Rows x encoded width (one-hot columns included) as float32, once managed and once as a
 /// tensor.</param>
-/// <param name="Activations">The largest batch (training batch or evaluation chunk) through every layer: inputs,
-/// pre-activations, activations and their gradients.</param>
+/// <param name="Activations">The largest batch (training batch or evaluation chunk) through every layer: its inputs,
+/// and pre-activations, activations and their gradients per hidden channel.</param>
 /// <param name="Parameters">Weights, gradients, optimiser state (two moments for Adam and AdamW, one for SGD's
 /// momentum) and the best-epoch copy.</param>
 public sealed record WorkingSetEstimate(long Table, long EncodedInputs, long Activations, long Parameters)
@@ -27,7 +27,7 @@ public sealed record WorkingSetEstimate(long Table, long EncodedInputs, long Act
         return new WorkingSetEstimate(
             Table: Times(rows, tableColumns, 8),
             EncodedInputs: Times(rows, inputWidth, 2 * sizeof(float)),
-            Activations: Times(batch, Add(Times(inputWidth, 2, 1), Times(hidden, 4, 1)), sizeof(float)),
+            Activations: Times(batch, Add(inputWidth, Times(hidden, 4, 1)), sizeof(float)),
             Parameters: Times(network.ParameterCount, 3 + optimizerCopies, sizeof(float)));
     }
 
