@@ -52,7 +52,7 @@ now_ms() { date +%s%3N; }
 start_service() {
     local started
     started=$(now_ms)
-    (cd "$work/api" && ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$SERVICE Storage__Root="$(mktemp -d -p "$work")" \
+    (cd "$work/api" && ASPNETCORE_ENVIRONMENT=Production Auth__AllowAnonymousWrites=true ASPNETCORE_URLS=$SERVICE Storage__Root="$(mktemp -d -p "$work")" \
         Serilog__MinimumLevel__Default="$1" exec dotnet ModelService.Api.dll >"$work/service-$1.log" 2>&1) &
     service_pid=$!
     pids+=("$service_pid")

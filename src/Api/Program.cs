@@ -14,6 +14,7 @@ builder.AddApiLogging();
 builder.AddObservability();
 builder.Services
     .AddApiOptions()
+    .AddRequestBodyLimits()
     .AddApiProblemDetails()
     .AddApiJson()
     .AddApiKeyAuth()

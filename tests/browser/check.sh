@@ -26,7 +26,8 @@ base="http://127.0.0.1:$port"
 store=$(mktemp -d)
 profile=$(mktemp -d)
 # The content root is the project folder, where wwwroot (the status page) lives; publish copies it next to the app.
-(cd "$app" && exec env Storage__Root="$store" ASPNETCORE_URLS="$base" ASPNETCORE_ENVIRONMENT=Production \
+# Writes without a key, as a trusted local client (Production would otherwise generate and require one).
+(cd "$app" && exec env Storage__Root="$store" ASPNETCORE_URLS="$base" ASPNETCORE_ENVIRONMENT=Production Auth__AllowAnonymousWrites=true \
     dotnet ModelService.Api.dll --contentRoot "$root/src/Api") >"$out/service.log" 2>&1 &
 service=$!
 trap 'kill "$service" 2>/dev/null; wait "$service" 2>/dev/null; rm -rf "$store" "$profile"' EXIT

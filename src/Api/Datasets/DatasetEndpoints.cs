@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelService.Api.Infrastructure;
+using ModelService.Api.Training;
+using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;
 
@@ -64,16 +66,17 @@ internal static class DatasetEndpoints
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
         }
         using var body = await RequestBody.ReadAsync(request, cancellationToken);
-        RawTable raw;
+        DataTable table;
+        IReadOnlyList<ColumnInfo> columns;
         if (isCsv)
         {
-            raw = CsvDatasetParser.Parse(body.Span, limits.Value);
+            (table, columns) = CsvDatasetParser.Parse(body.Memory, limits.Value);
         }
         else
         {
-            var upload = JsonDatasetParser.Parse(body.Span, limits.Value);
-            raw = upload.Table;
-            name ??= upload.Name;
+            string? named;
+            (named, table, columns) = JsonDatasetParser.Parse(body.Span, limits.Value);
+            name ??= named;
         }
         name = name?.Trim();
         if (string.IsNullOrEmpty(name))
@@ -84,7 +87,6 @@ internal static class DatasetEndpoints
         {
             return Problems.Invalid("name", $"A dataset name has at most {MaxNameLength} characters and no control characters.");
         }
-        var (table, columns) = DatasetBuilder.Build(raw);
         var info = store.Save(name, table, columns);
         return TypedResults.Created($"/api/v1/datasets/{info.Id}", info);
     }

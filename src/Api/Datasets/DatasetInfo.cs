@@ -15,7 +15,7 @@ internal sealed record DatasetInfo(
 /// <param name="Type">"numeric" or "categorical".</param>
 /// <param name="Missing">Number of empty cells.</param>
 /// <param name="Categories">Distinct values of a categorical column, sorted ordinally (at most
-/// <see cref="DatasetBuilder.MaxListedCategories"/>).</param>
+/// <see cref="TypedColumns.MaxListedCategories"/>).</param>
 /// <param name="DistinctCount">Number of distinct values of a categorical column.</param>
 internal sealed record ColumnInfo(
     string Name,

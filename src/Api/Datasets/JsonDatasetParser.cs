@@ -1,27 +1,84 @@
 using System.Text;
 using System.Text.Json;
 using ModelService.Api.Infrastructure;
+using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;
 
-/// <summary>Reads a JSON upload <c>{"name": "...", "columns": ["a", ...], "rows": [[1.5, "red", null], ...]}</c>.
-/// Numbers keep their JSON text so that type inference treats them exactly like CSV cells.</summary>
+/// <summary>Reads a JSON upload <c>{"name": "...", "columns": ["a", ...], "rows": [[1.5, "red", null], ...]}</c> in two
+/// passes, as <see cref="CsvDatasetParser"/> does: the first checks the document and finds the column types, the second
+/// fills typed columns. Numbers keep their JSON text so that type inference treats them exactly like CSV cells.</summary>
 internal static class JsonDatasetParser
 {
-    public sealed record Result(string? Name, RawTable Table);
-
-    public static Result Parse(ReadOnlySpan<byte> body, LimitsOptions limits)
+    public static (string? Name, DataTable Table, IReadOnlyList<ColumnInfo> Columns) Parse(ReadOnlySpan<byte> body, LimitsOptions limits)
     {
         if (body.IsEmpty)
         {
             throw ApiProblemException.Validation("body", "The request body is empty; send {\"columns\": [...], \"rows\": [[...], ...]}.");
         }
         JsonLimits.EnsureUtf8(body);
+        var numeric = new List<bool>();
+        var shape = new RowShape();
+        var (name, columns) = Read(body, limits, (row, column, cell) =>
+        {
+            if (column == numeric.Count)
+            {
+                numeric.Add(true);
+            }
+            numeric[column] &= TypedColumns.Trim(cell) is not { } text || TypedColumns.TryParseNumber(text, out _);
+        }, shape.End);
+        if (columns is null)
+        {
+            throw ApiProblemException.Validation("columns", "'columns' is required.");
+        }
+        if (shape.Rows == 0)
+        {
+            throw ApiProblemException.Validation("rows", "'rows' is required and must hold at least one row.");
+        }
+        var names = DatasetText.ValidateNames(columns, limits.MaxDatasetColumns, i => $"columns[{i}]");
+        if (shape.Mismatch(names.Count) is { } bad)
+        {
+            throw ApiProblemException.Validation($"rows[{bad.Row}]", $"Row {bad.Row} has {bad.Length} values; 'columns' names {names.Count}.");
+        }
+        var typed = new TypedColumns(names, [.. numeric.Concat(Enumerable.Repeat(true, names.Count - numeric.Count))], shape.Rows);
+        Read(body, limits, (row, column, cell) => typed.Set(column, row, cell), (_, _) => { });
+        var (table, infos) = typed.Build();
+        return (name, table, infos);
+    }
+
+    /// <summary>Enough of the rows' lengths to name the first that differs from the column count once that is known
+    /// ('columns' may come after 'rows'): the first row's length and the first row that differs from it.</summary>
+    private sealed class RowShape
+    {
+        private int _first = -1;
+        private (int Row, int Length)? _firstOther;
+
+        public int Rows { get; private set; }
+
+        public void End(int row, int length)
+        {
+            Rows = row + 1;
+            if (_first < 0)
+            {
+                _first = length;
+            }
+            else if (length != _first && _firstOther is null)
+            {
+                _firstOther = (row, length);
+            }
+        }
+
+        public (int Row, int Length)? Mismatch(int columns) =>
+            _first != columns ? (0, _first) : _firstOther;
+    }
+
+    private static (string? Name, List<string?>? Columns) Read(ReadOnlySpan<byte> body, LimitsOptions limits,
+        Action<int, int, string?> cell, Action<int, int> endRow)
+    {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonLimits.MaxDepth });
         Expect(ref reader, JsonTokenType.StartObject, "body", "The body must be a JSON object with 'columns' and 'rows'.");
         string? name = null;
         List<string?>? columns = null;
-        List<string?[]>? rows = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var property = reader.GetString()!;
@@ -37,7 +94,7 @@ internal static class JsonDatasetParser
                     columns = ReadColumns(ref reader);
                     break;
                 case "rows":
-                    rows = ReadRows(ref reader, limits);
+                    ReadRows(ref reader, limits, cell, endRow);
                     break;
                 default:
                     throw ApiProblemException.Validation(property, $"Unknown property '{property}'; expected 'name', 'columns' and 'rows'.");
@@ -47,29 +104,7 @@ internal static class JsonDatasetParser
         {
             throw ApiProblemException.Validation("body", "The body must be a single JSON object.");
         }
-        if (columns is null)
-        {
-            throw ApiProblemException.Validation("columns", "'columns' is required.");
-        }
-        if (rows is null || rows.Count == 0)
-        {
-            throw ApiProblemException.Validation("rows", "'rows' is required and must hold at least one row.");
-        }
-        var names = RawTable.ValidateNames(columns, limits.MaxDatasetColumns, i => $"columns[{i}]");
-        var table = new RawTable(names);
-        for (var r = 0; r < rows.Count; r++)
-        {
-            if (rows[r].Length != names.Count)
-            {
-                throw ApiProblemException.Validation($"rows[{r}]",
-                    $"Row {r} has {rows[r].Length} values; 'columns' names {names.Count}.");
-            }
-            for (var c = 0; c < names.Count; c++)
-            {
-                table.Add(c, rows[r][c]);
-            }
-        }
-        return new Result(name, table);
+        return (name, columns);
     }
 
     private static List<string?> ReadColumns(ref Utf8JsonReader reader)
@@ -87,34 +122,39 @@ internal static class JsonDatasetParser
         return columns;
     }
 
-    private static List<string?[]> ReadRows(ref Utf8JsonReader reader, LimitsOptions limits)
+    private static void ReadRows(ref Utf8JsonReader reader, LimitsOptions limits, Action<int, int, string?> cell, Action<int, int> endRow)
     {
         Expect(ref reader, JsonTokenType.StartArray, "rows", "'rows' must be an array of arrays.", read: false);
-        var rows = new List<string?[]>();
-        var cells = new List<string?>();
+        var r = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var r = rows.Count;
             if (r >= limits.MaxDatasetRows)
             {
                 throw ApiProblemException.Validation("rows", $"The dataset has more than {limits.MaxDatasetRows} rows (Limits:MaxDatasetRows).");
             }
             Expect(ref reader, JsonTokenType.StartArray, $"rows[{r}]", $"Row {r} must be an array of values.", read: false);
-            cells.Clear();
+            var c = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                cells.Add(reader.TokenType switch
+                if (c >= limits.MaxDatasetColumns)
+                {
+                    throw ApiProblemException.Validation("columns",
+                        $"Row {r} has more than {limits.MaxDatasetColumns} values; a dataset has at most {limits.MaxDatasetColumns} columns "
+                        + "(Limits:MaxDatasetColumns).");
+                }
+                cell(r, c, reader.TokenType switch
                 {
                     JsonTokenType.Null => null,
                     JsonTokenType.String => reader.GetString(),
                     JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-                    _ => throw ApiProblemException.Validation($"rows[{r}][{cells.Count}]",
-                        $"Row {r}, value {cells.Count}: only numbers, strings and null are allowed."),
+                    _ => throw ApiProblemException.Validation($"rows[{r}][{c}]",
+                        $"Row {r}, value {c}: only numbers, strings and null are allowed."),
                 });
+                c++;
             }
-            rows.Add([.. cells]);
+            endRow(r, c);
+            r++;
         }
-        return rows;
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string field, string message, bool read = true)

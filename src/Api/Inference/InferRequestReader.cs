@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ModelService.Api.Infrastructure;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 
@@ -23,6 +24,7 @@ internal static class InferRequestReader
 
     public static InferInput Read(ReadOnlyMemory<byte> body, ModelManifest model, int maxRows)
     {
+        JsonLimits.EnsureUtf8(body.Span);
         JsonDocument document;
         try
         {

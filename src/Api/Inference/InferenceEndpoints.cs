@@ -130,6 +130,12 @@ internal static class InferenceEndpoints
         {
             return Error(e.Message, StatusCodes.Status400BadRequest);
         }
+        // An FP64 tensor has no null; v1 answers null for such a row, v2 refuses the request and names the row.
+        if (Array.FindIndex(predictions, p => !double.IsFinite(p)) is var row and >= 0)
+        {
+            return Error($"The prediction for row {row} is not a finite number (an input far outside the training data "
+                + "overflows the network).", StatusCodes.Status422UnprocessableEntity);
+        }
         ctx.Metrics.RecordPredictedRows(input.RowCount, "v2");
         return TypedResults.Json(new InferResponse(ctx.Options.Value.ModelName, model.Manifest.Id, input.Id,
                 [new OutputTensor(InferRequestReader.OutputName, [input.RowCount, 1], "FP64", predictions)]),

@@ -31,6 +31,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (exception is ApiProblemException { RetryAfterSeconds: { } retryAfter })
+        {
+            httpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

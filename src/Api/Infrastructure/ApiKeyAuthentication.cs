@@ -16,10 +16,12 @@ internal static class ApiPolicies
     public const string Write = "ApiWrite";
 }
 
-/// <summary>Holds SHA-256 hashes of the configured keys (never the keys) and compares in constant time.</summary>
+/// <summary>Holds SHA-256 hashes of the accepted keys (never the keys) and compares in constant time. The configured
+/// keys are known at construction; a key stored under the storage root is added by <see cref="AddStoredKey"/> during
+/// start-up.</summary>
 internal sealed class ApiKeys
 {
-    private readonly byte[][] _hashes;
+    private volatile byte[][] _hashes;
 
     public ApiKeys(IOptions<AuthOptions> options)
     {
@@ -31,14 +33,17 @@ internal sealed class ApiKeys
 
     public bool RequireKeyForReads { get; }
 
+    public void AddStoredKey(string key) => _hashes = [.. _hashes, Hash(key)];
+
     /// <summary>The index of the matching key, or -1. Every key is compared, so the time taken does not tell which matched.</summary>
     public int Match(string presented)
     {
         var hash = Hash(presented);
+        var hashes = _hashes;
         var match = -1;
-        for (var i = 0; i < _hashes.Length; i++)
+        for (var i = 0; i < hashes.Length; i++)
         {
-            if (CryptographicOperations.FixedTimeEquals(hash, _hashes[i]))
+            if (CryptographicOperations.FixedTimeEquals(hash, hashes[i]))
             {
                 match = i;
             }

@@ -35,6 +35,9 @@ internal sealed class ApiProblemException : Exception
 
     public string? Field { get; }
 
+    /// <summary>Seconds sent as Retry-After (a 503 that will pass).</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static ApiProblemException Validation(string field, string detail) =>
         new(StatusCodes.Status400BadRequest, "Invalid input", detail, field);
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace ModelService.Api.Infrastructure;
 
@@ -17,13 +18,26 @@ internal static partial class AuthSetup
         return services;
     }
 
+    /// <summary>Decides, once at start-up, who may write: the configured keys; in Development without one, anyone (with
+    /// a warning); elsewhere without one, the holder of the key stored under the storage root (generated at first start),
+    /// unless Auth:AllowAnonymousWrites opens writes explicitly.</summary>
     public static WebApplication UseApiKeyAuth(this WebApplication app)
     {
         var keys = app.Services.GetRequiredService<ApiKeys>();
+        var options = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuthSetup));
         if (!keys.AnyConfigured)
         {
-            LogWritesOpen(logger);
+            if (app.Environment.IsDevelopment() || options.AllowAnonymousWrites)
+            {
+                LogWritesOpen(logger);
+            }
+            else
+            {
+                var file = ApiKeyFile.LoadOrCreate(app.Services.GetRequiredService<StoragePaths>().Root);
+                keys.AddStoredKey(file.Key);
+                LogStoredKey(logger, file.Path, file.Created ? "generated it now" : "read it");
+            }
         }
         app.UseAuthentication();
         app.UseAuthorization();
@@ -33,4 +47,9 @@ internal static partial class AuthSetup
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "No API key is configured (Auth:ApiKeys): anyone who can reach the service can upload, train, activate and delete")]
     private static partial void LogWritesOpen(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "No API key is configured (Auth:ApiKeys), so writes need the key stored in {KeyPath} (the service {Action}); "
+            + "send it as X-Api-Key, set Auth:ApiKeys to choose your own, or Auth:AllowAnonymousWrites=true to open writes")]
+    private static partial void LogStoredKey(ILogger logger, string keyPath, string action);
 }

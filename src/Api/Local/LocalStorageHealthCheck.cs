@@ -17,7 +17,8 @@ internal sealed class LocalStorageHealthCheck(StoragePaths paths) : IHealthCheck
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return HealthCheckResult.Unhealthy($"Storage at {paths.Root} is not writable: {e.Message}");
+            // The exception (with the path) goes to the log; the probe answer, which anyone may read, names no path.
+            return HealthCheckResult.Unhealthy("Storage is not writable.", e);
         }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelService.Api.Infrastructure;
+using ModelService.Api.Training;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 
@@ -62,7 +63,7 @@ internal static partial class ModelArtifactEndpoints
 
     private static async Task<Results<Created<ModelInfo>, ValidationProblem, ProblemHttpResult>> Import(
         HttpRequest request, ModelRegistry registry, StoragePaths paths, IOptions<LimitsOptions> limits,
-        ILogger<ModelRegistry> logger, CancellationToken cancellationToken)
+        IOptions<TrainingJobOptions> training, ILogger<ModelRegistry> logger, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !ArchiveTypes.Contains(mediaType.MediaType.Value, StringComparer.OrdinalIgnoreCase))
@@ -76,16 +77,28 @@ internal static partial class ModelArtifactEndpoints
         Directory.CreateDirectory(staging);
         try
         {
-            ModelArchive.Extract(body.Memory, staging, limits.Value.MaxRequestBodyBytes);
+            var limit = limits.Value;
+            ModelArchive.Extract(body.Memory, staging,
+                new ArchiveLimits(limit.MaxRequestBodyBytes, limit.MaxManifestBytes, limit.MaxArchiveHeaderBytes));
             TrainedModel loaded;
             try
             {
+                // The limits are checked before the weights are read or a predictor built: both are sized by the network.
+                var manifest = ModelArtifact.ReadManifest(File.ReadAllBytes(Path.Combine(staging, ModelArtifact.ManifestFileName)));
+                ModelImportRules.Check(manifest, limit, training.Value);
                 loaded = ModelArtifact.Load(staging);
+            }
+            catch (InvalidModelArtifactException e)
+            {
+                return Problems.Invalid("body", $"The archive is not a valid model: {e.Message}");
+            }
+            try
+            {
                 _ = new Predictor(loaded);
             }
-            catch (Exception e) when (e is InvalidModelArtifactException or ArgumentException or InvalidOperationException or FormatException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
             {
-                return Problems.Invalid("body", $"The archive is not a valid model: {e.Message.Replace(staging, "the archive", StringComparison.Ordinal)}");
+                return Problems.Invalid("body", $"The archive is not a valid model: {e.Message}");
             }
             var tags = new Dictionary<string, string>(loaded.Manifest.Tags ?? new Dictionary<string, string>(), StringComparer.Ordinal)
             {

@@ -49,6 +49,12 @@ internal sealed class TrainingJobOptions
     [Range(1, long.MaxValue)]
     public long MaxParameters { get; set; } = 5_000_000;
 
+    /// <summary>The most memory a job may need at its peak, estimated before it is queued from the data set's rows,
+    /// the encoded width (one-hot columns included), the largest batch's activations and the parameters with their
+    /// optimiser state; a request over it is a 400 that gives the estimate.</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxWorkingSetBytes { get; set; } = 768L * 1024 * 1024;
+
     /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 30;

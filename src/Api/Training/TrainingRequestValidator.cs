@@ -92,7 +92,7 @@ internal static class TrainingRequestValidator
             Error("activation", $"Unknown activation '{activationName}'; use one of: {string.Join(", ", ActivationNames.All)}.");
         }
         var optimizerName = request.Optimizer ?? "adam";
-        if (!OptimizerNames.TryParse(optimizerName, out _))
+        if (!OptimizerNames.TryParse(optimizerName, out var optimizer))
         {
             Error("optimizer", $"Unknown optimizer '{optimizerName}'; use one of: {string.Join(", ", OptimizerNames.All)}.");
         }
@@ -138,12 +138,24 @@ internal static class TrainingRequestValidator
 
         if (!errors.Keys.Any(k => k.StartsWith("hiddenChannels", StringComparison.Ordinal) || k.StartsWith("features", StringComparison.Ordinal)))
         {
-            var parameters = new NetworkSpec(1, 1, (int)Math.Min(inputWidth, int.MaxValue), hidden, activation, 0, request.BatchNorm ?? false)
-                .ParameterCount;
-            if (parameters > limits.MaxParameters)
+            var network = new NetworkSpec(1, 1, (int)Math.Min(inputWidth, int.MaxValue), hidden, activation, 0, request.BatchNorm ?? false);
+            if (network.ParameterCount > limits.MaxParameters)
             {
-                Error("hiddenChannels", $"The network would have {parameters} parameters; at most {limits.MaxParameters} are allowed "
-                    + "(Training:MaxParameters).");
+                Error("hiddenChannels", $"The network would have {network.ParameterCount} parameters; at most {limits.MaxParameters} are "
+                    + "allowed (Training:MaxParameters).");
+            }
+            else if (!errors.ContainsKey("batchSize"))
+            {
+                var estimate = WorkingSetEstimate.For(dataset.RowCount, dataset.Columns.Count, inputWidth, network,
+                    new Model.Training.TrainingOptions { BatchSize = batchSize, Optimizer = optimizer });
+                if (estimate.TotalBytes > limits.MaxWorkingSetBytes)
+                {
+                    Error("features", $"Training would need about {Megabytes(estimate.TotalBytes)} MB ({dataset.RowCount} rows x "
+                        + $"{inputWidth} encoded inputs, categorical features one-hot: {Megabytes(estimate.EncodedInputs)} MB; table "
+                        + $"{Megabytes(estimate.Table)} MB; activations {Megabytes(estimate.Activations)} MB; parameters and optimiser "
+                        + $"state {Megabytes(estimate.Parameters)} MB); the limit is {Megabytes(limits.MaxWorkingSetBytes)} MB "
+                        + "(Training:MaxWorkingSetBytes). Leave out wide categorical features or train on fewer rows.");
+                }
             }
         }
 
@@ -193,6 +205,8 @@ internal static class TrainingRequestValidator
                 Threads = threads,
             });
     }
+
+    private static long Megabytes(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 
     private static string ColumnList(DatasetInfo dataset) => string.Join(", ", dataset.Columns.Select(c => c.Name));
 }

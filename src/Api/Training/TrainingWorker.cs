@@ -138,7 +138,8 @@ internal sealed partial class TrainingWorker(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            jobs.TryFinish(lease, JobStatus.Failed, $"Training failed unexpectedly: {e.Message}");
+            // The message may name files under the storage root; the log has it, the job (readable by anyone) does not.
+            jobs.TryFinish(lease, JobStatus.Failed, $"Training failed unexpectedly ({e.GetType().Name}); the error has been logged.");
             LogCrashed(logger, e, job.Id, stopwatch.ElapsedMilliseconds);
         }
         finally

@@ -11,6 +11,7 @@ namespace ModelService.Model.Artifacts;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
     UseStringEnumConverter = true,
+    RespectNullableAnnotations = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(ColumnTypeJsonConverter)])]
 [JsonSerializable(typeof(ModelManifest))]

@@ -55,7 +55,8 @@ public static class ModelArtifact
         return new ModelFiles(JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonFile.Manifest), weights);
     }
 
-    /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape.</summary>
+        /// <summary>Reads a model folder, verifying the weights' SHA-256 and every tensor's shape. Messages name the files,
+    /// never the folder, so that they can be shown to whoever sent the model.</summary>
     /// <exception cref="InvalidModelArtifactException">A file is missing, corrupt or inconsistent.</exception>
     public static TrainedModel Load(string directory)
     {
@@ -63,7 +64,7 @@ public static class ModelArtifact
         var folder = Path.GetFullPath(directory);
         if (!Directory.Exists(folder))
         {
-            throw new InvalidModelArtifactException($"The model folder '{folder}' does not exist.");
+            throw new InvalidModelArtifactException("The model folder does not exist.");
         }
         var manifestPath = Path.Combine(folder, ManifestFileName);
         var weightsPath = Path.Combine(folder, WeightsFileName);
@@ -71,10 +72,10 @@ public static class ModelArtifact
         {
             if (!File.Exists(path))
             {
-                throw new InvalidModelArtifactException($"The model folder '{folder}' has no {Path.GetFileName(path)}.");
+                throw new InvalidModelArtifactException($"The model folder has no {Path.GetFileName(path)}.");
             }
         }
-        return Load(new ModelFiles(File.ReadAllBytes(manifestPath), File.ReadAllBytes(weightsPath)), $"'{folder}'");
+        return Load(new ModelFiles(File.ReadAllBytes(manifestPath), File.ReadAllBytes(weightsPath)), $"model folder '{Path.GetFileName(folder)}'");
     }
 
     /// <summary>Reads a model from the bytes of its two files, verifying the weights' SHA-256 and every tensor's shape;
@@ -103,7 +104,7 @@ public static class ModelArtifact
 
     /// <summary>Parses manifest.json alone (the weights are neither read nor verified).</summary>
     /// <exception cref="InvalidModelArtifactException">The manifest is not valid or has another format version.</exception>
-    public static ModelManifest ReadManifest(ReadOnlySpan<byte> manifestJson, string source)
+    public static ModelManifest ReadManifest(ReadOnlySpan<byte> manifestJson, string source = "the model")
     {
         ModelManifest manifest;
         try
@@ -113,12 +114,25 @@ public static class ModelArtifact
         }
         catch (JsonException e)
         {
-            throw new InvalidModelArtifactException($"{ManifestFileName} in {source} is not a valid model manifest: {e.Message}", e);
+            // The serializer's own message names .NET types; whoever sent the file needs the place.
+            throw new InvalidModelArtifactException(e.Path is { } path
+                ? $"{ManifestFileName} in {source} is not a valid model manifest at '{path}' (line {e.LineNumber + 1}): the value is "
+                    + "missing, null, malformed or of the wrong type."
+                : $"{ManifestFileName} in {source} is not a valid model manifest: {e.Message}", e);
         }
         if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
         {
             throw new InvalidModelArtifactException(
                 $"The model in {source} has format version '{manifest.FormatVersion}'; this library reads '{ModelManifest.CurrentFormatVersion}'.");
+        }
+        // Nullable annotations cover members; the elements of lists need a look of their own.
+        if (manifest.Features.Any(f => f is null) || manifest.Tensors.Any(t => t is null || t.Shape is null)
+            || manifest.Network.HiddenChannels is null || manifest.Training.History.Any(h => h is null)
+            || manifest.Metrics.Train is null || (manifest.Tags?.Values.Any(v => v is null) ?? false)
+            || manifest.LibraryVersions.Values.Any(v => v is null))
+        {
+            throw new InvalidModelArtifactException(
+                $"{ManifestFileName} in {source} is not a valid model manifest: a list or map holds null where the format needs a value.");
         }
         return manifest;
     }

@@ -17,7 +17,7 @@ internal sealed record LoopOutcome(IReadOnlyList<EpochRecord> History, int BestE
 internal static class TrainingLoop
 {
     // Evaluation runs in slices so that a large data set does not need every layer's activations for all rows at once.
-    private const int EvaluationChunk = 65536;
+    internal const int EvaluationChunk = 65536;
 
     public static LoopOutcome Run(
         ConvRegressor network,

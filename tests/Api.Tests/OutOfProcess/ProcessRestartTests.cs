@@ -7,6 +7,7 @@ namespace ModelService.Api.Tests.OutOfProcess;
 
 /// <summary>The service as a real OS process on a temporary storage folder: killed hard or stopped with SIGTERM
 /// mid-training, then started again on the same folder.</summary>
+[Collection(nameof(ServiceProcessesRunAlone))]
 public sealed class ProcessRestartTests : IDisposable
 {
     private static readonly object Probe = new { instances = new[] { new[] { 0.1, 0.2 }, new[] { 0.5, 0.5 }, new[] { 0.9, 0.3 } } };

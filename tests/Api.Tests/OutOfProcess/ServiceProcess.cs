@@ -6,6 +6,11 @@ using System.Text;
 
 namespace ModelService.Api.Tests.OutOfProcess;
 
+/// <summary>Tests that start service processes run one class at a time: several services starting at once on a
+/// busy machine would time each other out.</summary>
+[CollectionDefinition(nameof(ServiceProcessesRunAlone), DisableParallelization = true)]
+public sealed class ServiceProcessesRunAlone;
+
 /// <summary>The built service run as its own OS process (<c>dotnet ModelService.Api.dll</c>) in Production on a given
 /// storage folder and a free loopback port, with its console output captured for assertion messages.</summary>
 public sealed class ServiceProcess : IDisposable
@@ -36,6 +41,12 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["Training__IdleScheduling"] = "false";
         // Keeps the captured output to what explains a failure: start-up, jobs and warnings, not every poll.
         start.Environment["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning";
+        // Production requires a key for writes; tests that do not set Auth themselves write with the factory's key.
+        var keyed = environment?.Keys.Any(k => k.StartsWith("Auth__", StringComparison.Ordinal)) != true;
+        if (keyed)
+        {
+            start.Environment["Auth__ApiKeys__0"] = ModelServiceFactory.ApiKey;
+        }
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -47,6 +58,10 @@ public sealed class ServiceProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (keyed)
+        {
+            Client.DefaultRequestHeaders.Add("X-Api-Key", ModelServiceFactory.ApiKey);
+        }
     }
 
     public Uri BaseAddress { get; }

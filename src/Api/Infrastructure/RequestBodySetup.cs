@@ -1,0 +1,8 @@
+namespace ModelService.Api.Infrastructure;
+
+internal static class RequestBodySetup
+{
+    /// <summary>The shared bound on large request bodies (see <see cref="RequestBody"/>).</summary>
+    public static IServiceCollection AddRequestBodyLimits(this IServiceCollection services) =>
+        services.AddSingleton<LargeBodyGate>();
+}

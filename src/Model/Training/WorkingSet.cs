@@ -1,0 +1,41 @@
+using ModelService.Model.Network;
+
+namespace ModelService.Model.Training;
+
+/// <summary>What a training job holds in memory at its peak, in bytes, by part.</summary>
+/// <param name="Table">The loaded data set: 8 bytes per cell (a double, or a reference to an interned label).</param>
+/// <param name="EncodedInputs">Rows x encoded width (one-hot columns included) as float32, once managed and once as a
+/// tensor.</param>
+/// <param name="Activations">The largest batch (training batch or evaluation chunk) through every layer: its inputs,
+/// and pre-activations, activations and their gradients per hidden channel.</param>
+/// <param name="Parameters">Weights, gradients, optimiser state (two moments for Adam and AdamW, one for SGD's
+/// momentum) and the best-epoch copy.</param>
+public sealed record WorkingSetEstimate(long Table, long EncodedInputs, long Activations, long Parameters)
+{
+    /// <summary>The sum of the parts.</summary>
+    public long TotalBytes => Table + EncodedInputs + Activations + Parameters;
+
+    /// <summary>Estimates a job before anything is allocated. <paramref name="inputWidth"/> is the encoded width (a
+    /// categorical feature counts one column per distinct value); all arithmetic saturates rather than overflowing.</summary>
+    public static WorkingSetEstimate For(long rows, int tableColumns, long inputWidth, NetworkSpec network, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(options);
+        var hidden = network.HiddenChannels.Sum(c => (long)c);
+        var batch = Math.Min(rows, Math.Max(options.BatchSize, TrainingLoop.EvaluationChunk));
+        var optimizerCopies = options.Optimizer == OptimizerKind.Sgd ? 1 : 2;
+        return new WorkingSetEstimate(
+            Table: Times(rows, tableColumns, 8),
+            EncodedInputs: Times(rows, inputWidth, 2 * sizeof(float)),
+            Activations: Times(batch, Add(inputWidth, Times(hidden, 4, 1)), sizeof(float)),
+            Parameters: Times(network.ParameterCount, 3 + optimizerCopies, sizeof(float)));
+    }
+
+    private static long Times(long a, long b, long c)
+    {
+        var product = (decimal)a * b * c;
+        return product > long.MaxValue ? long.MaxValue : (long)product;
+    }
+
+    private static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+}
