@@ -5,7 +5,7 @@ using ModelService.Api.Inference.Grpc;
 
 namespace ModelService.Api.Tests.Inference;
 
-/// <summary>gRPC takes the same X-Api-Key (as metadata) as REST when reads need a key, and offers server reflection.</summary>
+/// <summary>gRPC takes the same X-Api-Key (as metadata) and limits as REST, and offers server reflection.</summary>
 public sealed class GrpcAccessTests
 {
     [Fact]
@@ -26,6 +26,36 @@ public sealed class GrpcAccessTests
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, wrongKey.StatusCode);
         Assert.Equal("modelservice", metadata.Name);
+    }
+
+    [Fact]
+    public async Task A_message_over_the_body_limit_and_rows_over_the_row_limit_are_refused()
+    {
+        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
+        {
+            ["Limits:MaxRequestBodyBytes"] = "4096",
+            ["Predictions:MaxRows"] = "100",
+        });
+        var grpc = GrpcInferenceTests.Connect(factory);
+        ModelInferRequest Rows(int rows)
+        {
+            var request = new ModelInferRequest
+            {
+                ModelName = "modelservice",
+                Inputs = { new ModelInferRequest.Types.InferInputTensor { Name = "input0", Datatype = "FP32", Shape = { rows, 2 } } },
+            };
+            request.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(new byte[rows * 8]));
+            return request;
+        }
+
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => grpc.ModelInferAsync(Rows(1000)).ResponseAsync);
+        var tooManyRows = await Assert.ThrowsAsync<RpcException>(() => grpc.ModelInferAsync(Rows(101)).ResponseAsync);
+        var fits = await grpc.ModelInferAsync(Rows(100));
+
+        Assert.Equal(StatusCode.ResourceExhausted, tooLarge.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, tooManyRows.StatusCode);
+        Assert.Contains("Predictions:MaxRows", tooManyRows.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(800, Assert.Single(fits.RawOutputContents).Length);
     }
 
     [Fact]
