@@ -42,7 +42,9 @@ internal sealed class InputTensor : IDisposable
         var values = Interlocked.Exchange(ref _values, []);
         if (values.Length > 0)
         {
-            ArrayPool<FeatureValue>.Shared.Return(values, clearArray: true);
+            // Only the used part can hold label strings; clearing it keeps the pool from holding them alive.
+            values.AsSpan(0, Length).Clear();
+            ArrayPool<FeatureValue>.Shared.Return(values);
         }
     }
 }
@@ -53,6 +55,8 @@ internal static class InferTensors
 {
     public const string InputName = "input0";
     public const string OutputName = "output0";
+
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Checks the input's name, datatype and shape against the model; returns the row count.</summary>
     public static int CheckInput(string? name, string? datatype, IReadOnlyList<long> shape, ModelManifest model, int maxRows)
@@ -172,8 +176,6 @@ internal static class InferTensors
             throw InferException.Bad($"'{InputName}' BYTES data has {raw.Length - offset} bytes after its {values.Length} elements.");
         }
     }
-
-    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }
 
 /// <summary>The two facts about a feature that decoding needs.</summary>

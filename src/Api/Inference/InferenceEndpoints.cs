@@ -16,6 +16,9 @@ internal static class InferenceEndpoints
          "outputs": [{"name": "output0"}]}
         """;
 
+    private const string BinaryExample = "(binary tensor data: the JSON request, its input with \"parameters\": {\"binary_data_size\": 8N} "
+        + "instead of \"data\", then 2N little-endian FP32 values; Inference-Header-Content-Length gives the JSON's byte count)";
+
     /// <summary>Where the protocol's routes live; errors under it use the protocol's body.</summary>
     public const string Prefix = "/v2";
 
@@ -61,12 +64,14 @@ internal static class InferenceEndpoints
                 Infer(name, null, request, server, ct))
             .WithName("OipInfer").WithSummary("Infer with the active model").WithDescription(InferDescription)
             .Accepts<byte[]>("application/json", InferHttpResult.BinaryContentType).WithRequestExample("application/json", InferExample)
+            .WithRequestExample(InferHttpResult.BinaryContentType, BinaryExample)
             .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
         group.MapPost("/models/{name}/versions/{version}/infer", (string name, string version, HttpRequest request, InferenceServer server,
                 CancellationToken ct) => Infer(name, version, request, server, ct))
             .WithName("OipInferVersion").WithSummary("Infer with one model version (a model id)")
             .WithDescription("As infer with the active model, scored by the model whose id is {version}.")
             .Accepts<byte[]>("application/json", InferHttpResult.BinaryContentType).WithRequestExample("application/json", InferExample)
+            .WithRequestExample(InferHttpResult.BinaryContentType, BinaryExample)
             .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
 
         group.MapInferenceRepository();

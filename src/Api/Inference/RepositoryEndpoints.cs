@@ -28,7 +28,8 @@ internal static class RepositoryEndpoints
                 + "Predictions:MaxRows and dims leave out the batch dimension, as Triton's configuration does.");
         group.MapGet("/models/{name}/versions/{version}/config", (string name, string version, InferenceServer server) =>
                 Config(name, version, server))
-            .WithName("OipModelVersionConfig").WithSummary("Configuration of one model version");
+            .WithName("OipModelVersionConfig").WithSummary("Configuration of one model version")
+            .WithDescription("As the model configuration, for the model whose id is {version}; 404 {\"error\"} for an unknown one.");
 
         group.MapGet("/models/stats", (InferenceServer server) => Stats(null, null, server))
             .WithName("OipStats").WithSummary("Statistics of every model version (Triton's statistics extension)")
@@ -36,10 +37,12 @@ internal static class RepositoryEndpoints
                 + "since start-up, per model version; inference_count counts rows, execution_count requests, and each "
                 + "inference_stats phase its count and cumulative nanoseconds.");
         group.MapGet("/models/{name}/stats", (string name, InferenceServer server) => Stats(name, null, server))
-            .WithName("OipModelStats").WithSummary("Statistics of the model's versions");
+            .WithName("OipModelStats").WithSummary("Statistics of the model's versions")
+            .WithDescription("The statistics of every valid version of the model; 404 {\"error\"} for another model name.");
         group.MapGet("/models/{name}/versions/{version}/stats", (string name, string version, InferenceServer server) =>
                 Stats(name, version, server))
-            .WithName("OipModelVersionStats").WithSummary("Statistics of one model version");
+            .WithName("OipModelVersionStats").WithSummary("Statistics of one model version")
+            .WithDescription("The statistics of the model whose id is {version}; 404 {\"error\"} for an unknown one.");
 
         group.MapPost("/repository/index", (InferenceServer server) => InferenceEndpoints.Json(Index(server),
                 InferenceJsonContext.Readable.IReadOnlyListRepositoryEntry))
