@@ -1,6 +1,6 @@
 # ModelService API image: build with the .NET SDK, run on the ASP.NET Core runtime as the non-root `app` user.
 #   docker build -t modelservice:local .
-#   docker run -p 8080:8080 -v modelservice-data:/data modelservice:local
+#   docker run -p 8080:8080 -p 8081:8081 -v modelservice-data:/data modelservice:local   (8081: gRPC, HTTP/2)
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -38,6 +38,8 @@ COPY --from=build /app ./
 
 USER $APP_UID
 EXPOSE 8080
+# gRPC (Open Inference Protocol, HTTP/2 cleartext): Inference:GrpcPort.
+EXPOSE 8081
 
 # The runtime image has no curl or wget; bash's /dev/tcp is enough for one GET on loopback.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \

@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 
 DOCKER_OFFLINE=${DOCKER_OFFLINE:-../shared/tools/docker-offline.sh}
 PORT=${MODELSERVICE_PORT:-18080}
+GRPC_PORT=${MODELSERVICE_GRPC_PORT:-18081}
 BASE=http://127.0.0.1:$PORT
 API_KEY=ci-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export COMPOSE_PROJECT_NAME=modelservice-ci MODELSERVICE_PORT=$PORT
+export COMPOSE_PROJECT_NAME=modelservice-ci MODELSERVICE_PORT=$PORT MODELSERVICE_GRPC_PORT=$GRPC_PORT
 
 step() { echo "== container: $*"; }
 fail() {

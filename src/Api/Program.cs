@@ -12,6 +12,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddApiLogging();
 builder.AddObservability();
+// Before AddApiProblemDetails: the protocol's error writer has to come before the default one.
+builder.AddInference();
 builder.Services
     .AddApiOptions()
     .AddRequestBodyLimits()
@@ -24,13 +26,13 @@ builder.Services
     .AddModels()
     .AddTraining()
     .AddTrainingEvents()
-    .AddHealth()
-    .AddInference();
+    .AddHealth();
 
 var app = builder.Build();
 
 app.UseApiRequestLogging();
 app.UseApiErrorHandling();
+app.UseInference();
 app.UseApiSwagger();
 app.UseStatusPage();
 app.UseApiKeyAuth();

@@ -1,8 +1,8 @@
 namespace ModelService.Api.Inference;
 
-/// <summary>Writes errors raised outside the v2 handlers (authentication, rate limiting, unknown routes, exceptions)
-/// in the Open Inference Protocol's <c>{"error": "..."}</c> shape for requests under <c>/v2</c>, so a KServe client
-/// never sees application/problem+json.</summary>
+/// <summary>Writes errors raised outside the v2 handlers (authentication, rate limiting, unknown routes, wrong methods or
+/// media types, exceptions) in the Open Inference Protocol's <c>{"error": "..."}</c> shape, as application/json, for
+/// requests under <c>/v2</c>, so that KServe's and Triton's clients show the message.</summary>
 internal sealed class InferErrorWriter : IProblemDetailsWriter
 {
     public bool CanWrite(ProblemDetailsContext context) =>
@@ -10,9 +10,23 @@ internal sealed class InferErrorWriter : IProblemDetailsWriter
 
     public ValueTask WriteAsync(ProblemDetailsContext context)
     {
-        var problem = context.ProblemDetails;
-        var message = problem.Detail ?? problem.Title ?? "The request failed.";
-        return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(
-            new InferError(message), InferenceJsonContext.Readable.InferError, contentType: null, context.HttpContext.RequestAborted));
+        var http = context.HttpContext;
+        var message = Describe(context.ProblemDetails.Status ?? http.Response.StatusCode, http.Request)
+            ?? context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? $"The request failed with status {http.Response.StatusCode}.";
+        return new ValueTask(http.Response.WriteAsJsonAsync(
+            new InferError(message), InferenceJsonContext.Readable.InferError, InferenceJsonContext.ContentType, http.RequestAborted));
     }
+
+    /// <summary>What routing refused, in the protocol's terms; null for errors that carry their own detail.</summary>
+    private static string? Describe(int status, HttpRequest request) => status switch
+    {
+        StatusCodes.Status404NotFound => $"No Open Inference Protocol route at '{request.Path}'; see GET /v2 and "
+            + "/v2/models/{name}[/versions/{version}]/{ready,infer,config,stats}.",
+        StatusCodes.Status405MethodNotAllowed => $"'{request.Path}' does not accept {request.Method}"
+            + (request.Path.Value?.EndsWith("/infer", StringComparison.Ordinal) == true || request.Path.Value?.EndsWith("/index",
+                StringComparison.Ordinal) == true ? "; use POST." : "; use GET."),
+        StatusCodes.Status415UnsupportedMediaType => $"Content-Type '{request.ContentType}' is not accepted; send application/json, "
+            + "or application/octet-stream (or no Content-Type) with Inference-Header-Content-Length for binary tensor data.",
+        _ => null,
+    };
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using ModelService.Api.Infrastructure;
 using ModelService.Model.Artifacts;
@@ -6,70 +5,78 @@ using ModelService.Model.Data;
 
 namespace ModelService.Api.Inference;
 
-/// <summary>A request the protocol answers with <c>{"error": ...}</c> and <see cref="StatusCode"/>.</summary>
-internal sealed class InferException(int statusCode, string message) : Exception(message)
+/// <summary>A parsed inference request: its id, the model it names (if any), whether the output goes back as binary
+/// data, and the input tensor.</summary>
+internal sealed record InferRequest(string? Id, string? ModelName, string? ModelVersion, bool BinaryOutput, InputTensor Input)
+    : IDisposable
 {
-    public int StatusCode { get; } = statusCode;
+    public void Dispose() => Input.Dispose();
 }
 
-/// <summary>A parsed inference request: raw feature values, <see cref="RowCount"/> rows in model feature order.</summary>
-internal sealed record InferInput(string? Id, FeatureValue[] Values, int RowCount);
-
-/// <summary>Reads an inference request body: <c>{id?, parameters?, inputs: [{name, shape, datatype, parameters?, data}],
-/// outputs?: [{name, parameters?}]}</c> with one input tensor of shape [N, F], F the model's feature count.</summary>
+/// <summary>Reads a REST inference request: the JSON <c>{id?, model_name?, model_version?, parameters?, inputs: [{name, shape,
+/// datatype, parameters?, data?}], outputs?: [{name, parameters?}]}</c>, followed, with the binary tensor data extension,
+/// by the input's raw bytes (<c>parameters.binary_data_size</c> of them, the JSON being the first
+/// <c>Inference-Header-Content-Length</c> bytes of the body). Binary values are read straight from the body.</summary>
 internal static class InferRequestReader
 {
-    public const string InputName = "input0";
-    public const string OutputName = "output0";
-
-    public static InferInput Read(ReadOnlyMemory<byte> body, ModelManifest model, int maxRows)
+    public static InferRequest Read(ReadOnlyMemory<byte> body, int? headerLength, ModelManifest model, int maxRows)
     {
-        JsonLimits.EnsureUtf8(body.Span);
+        if (headerLength is { } length && (length < 0 || length > body.Length))
+        {
+            throw InferException.Bad($"Inference-Header-Content-Length is {length}, but the body has {body.Length} bytes.");
+        }
+        var header = body[..(headerLength ?? body.Length)];
+        var binary = body[(headerLength ?? body.Length)..];
+        JsonLimits.EnsureUtf8(header.Span);
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
-            throw Bad($"The body is not valid JSON: {e.Message}");
+            throw InferException.Bad($"The body is not valid JSON: {e.Message}"
+                + (headerLength is null ? " (binary tensor data needs the Inference-Header-Content-Length header)" : ""));
         }
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw Bad("The body must be a JSON object with 'inputs'.");
-            }
-            string? id = null;
+            RequireObject(root, "body");
+            string? id = null, modelName = null, modelVersion = null;
             JsonElement? input = null;
+            bool? binaryOutputs = null, binaryOutput = null;
             foreach (var property in root.EnumerateObject())
             {
                 switch (property.Name)
                 {
                     case "id":
-                        id = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()
-                            : throw Bad("'id' must be a string.");
+                        id = String(property.Value, "id");
+                        break;
+                    case "model_name":
+                        modelName = String(property.Value, "model_name");
+                        break;
+                    case "model_version":
+                        modelVersion = String(property.Value, "model_version");
                         break;
                     case "parameters":
                         RequireObject(property.Value, "parameters");
+                        binaryOutputs = Flag(property.Value, "binary_data_output", "parameters");
                         break;
                     case "inputs":
                         input = SingleInput(property.Value);
                         break;
                     case "outputs":
-                        CheckOutputs(property.Value);
+                        binaryOutput = CheckOutputs(property.Value);
                         break;
                     default:
-                        throw Bad($"Unknown field '{property.Name}'; an inference request has id, parameters, inputs and outputs.");
+                        throw InferException.Bad($"Unknown field '{property.Name}'; an inference request has id, model_name, "
+                            + "model_version, parameters, inputs and outputs.");
                 }
             }
-            if (input is null)
-            {
-                throw Bad("'inputs' is required.");
-            }
-            var (values, rows) = ReadTensor(input.Value, model, maxRows);
-            return new InferInput(id, values, rows);
+            var tensor = ReadInput(input ?? throw InferException.Bad("'inputs' is required."), binary.Span, headerLength is not null,
+                model, maxRows);
+            // An output's own binary_data wins over the request's binary_data_output (Triton's rule).
+            return new InferRequest(id, modelName, modelVersion, binaryOutput ?? binaryOutputs ?? false, tensor);
         }
     }
 
@@ -77,87 +84,115 @@ internal static class InferRequestReader
     {
         if (inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() != 1)
         {
-            throw Bad($"'inputs' must be an array holding exactly one tensor named '{InputName}'.");
+            throw InferException.Bad($"'inputs' must be an array holding exactly one tensor named '{InferTensors.InputName}'.");
         }
         return inputs[0];
     }
 
-    private static void CheckOutputs(JsonElement outputs)
+    /// <summary>Checks the requested outputs; returns the binary_data flag of <c>output0</c> when it has one.</summary>
+    private static bool? CheckOutputs(JsonElement outputs)
     {
         if (outputs.ValueKind != JsonValueKind.Array)
         {
-            throw Bad("'outputs' must be an array.");
+            throw InferException.Bad("'outputs' must be an array.");
         }
+        bool? binary = null;
         foreach (var output in outputs.EnumerateArray())
         {
             RequireObject(output, "outputs[]");
             if (!output.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
-                || name.GetString() != OutputName)
+                || name.GetString() != InferTensors.OutputName)
             {
-                throw Bad($"Unknown output requested; this model has one output, '{OutputName}'.");
+                throw InferException.Bad($"Unknown output requested; this model has one output, '{InferTensors.OutputName}'.");
+            }
+            if (output.TryGetProperty("parameters", out var parameters))
+            {
+                RequireObject(parameters, "outputs[0].parameters");
+                RefuseSharedMemory(parameters, "outputs[0]");
+                binary = Flag(parameters, "binary_data", "outputs[0].parameters");
             }
         }
+        return binary;
     }
 
-    private static (FeatureValue[] Values, int Rows) ReadTensor(JsonElement tensor, ModelManifest model, int maxRows)
+    private static InputTensor ReadInput(JsonElement tensor, ReadOnlySpan<byte> binary, bool hasHeaderLength, ModelManifest model,
+        int maxRows)
     {
         RequireObject(tensor, "inputs[0]");
         var name = tensor.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        if (name != InputName)
-        {
-            throw Bad($"Unknown input '{name}'; this model takes one input named '{InputName}'.");
-        }
         var datatype = tensor.TryGetProperty("datatype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-        var width = model.Features.Count;
-        var categorical = model.Features.Where(f => f.Type == ColumnType.Categorical).Select(f => f.Name).ToList();
-        switch (datatype)
+        var rows = InferTensors.CheckInput(name, datatype, ReadShape(tensor), model, maxRows);
+        long? binarySize = null;
+        if (tensor.TryGetProperty("parameters", out var parameters))
         {
-            case "FP32" or "FP64" when categorical.Count > 0:
-                throw Bad($"This model has categorical features ({string.Join(", ", categorical)}); send a BYTES tensor "
-                    + "of strings in feature order.");
-            case "FP32" or "FP64" or "BYTES":
-                break;
-            default:
-                throw Bad($"Unsupported datatype '{datatype}'; '{InputName}' takes FP32 or FP64 (BYTES for models with categorical features).");
+            RequireObject(parameters, "inputs[0].parameters");
+            RefuseSharedMemory(parameters, "inputs[0]");
+            if (parameters.TryGetProperty("binary_data_size", out var size))
+            {
+                binarySize = size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var s) && s >= 0 ? s
+                    : throw InferException.Bad("'inputs[0].parameters.binary_data_size' must be a non-negative integer.");
+            }
         }
-        var shape = ReadShape(tensor);
-        if (shape.Count != 2 || shape[1] != width || shape[0] < 1)
+        var hasData = tensor.TryGetProperty("data", out var data);
+        var result = new InputTensor(rows, model.Features.Count);
+        try
         {
-            throw Bad($"'{InputName}' must have shape [N, {width}] with N >= 1 (features: "
-                + $"{string.Join(", ", model.Features.Select(f => f.Name))}); got [{string.Join(", ", shape)}].");
+            if (binarySize is { } expected)
+            {
+                if (hasData)
+                {
+                    throw InferException.Bad($"'{InferTensors.InputName}' has both 'data' and 'parameters.binary_data_size'; send one.");
+                }
+                if (!hasHeaderLength)
+                {
+                    throw InferException.Bad($"'{InferTensors.InputName}' has binary_data_size but the request has no "
+                        + "Inference-Header-Content-Length header saying where the JSON ends.");
+                }
+                if (expected != binary.Length)
+                {
+                    throw InferException.Bad($"'{InferTensors.InputName}' has binary_data_size {expected}, but {binary.Length} bytes "
+                        + "follow the JSON header.");
+                }
+                InferTensors.ReadRaw(binary, datatype!, model, result);
+                return result;
+            }
+            if (binary.Length > 0)
+            {
+                throw InferException.Bad($"{binary.Length} bytes follow the JSON header, but no input has 'parameters.binary_data_size'.");
+            }
+            if (!hasData || data.ValueKind != JsonValueKind.Array)
+            {
+                throw InferException.Bad($"'{InferTensors.InputName}' needs 'data': an array of {result.Length} values in row-major "
+                    + "order (or binary data with 'parameters.binary_data_size').");
+            }
+            var count = 0;
+            Flatten(data, result.Values, ref count, datatype!, model);
+            if (count != result.Length)
+            {
+                throw InferException.Bad($"'{InferTensors.InputName}' has shape [{rows}, {model.Features.Count}] so 'data' needs "
+                    + $"{result.Length} values; got {count}.");
+            }
+            return result;
         }
-        if (shape[0] > maxRows)
+        catch
         {
-            throw new InferException(StatusCodes.Status413PayloadTooLarge,
-                $"{shape[0]} rows is more than the limit of {maxRows} (Predictions:MaxRows).");
+            result.Dispose();
+            throw;
         }
-        var rows = (int)shape[0];
-        if (!tensor.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
-        {
-            throw Bad($"'{InputName}' needs 'data': an array of {rows * width} values in row-major order.");
-        }
-        var values = new FeatureValue[rows * width];
-        var count = 0;
-        Flatten(data, values, ref count, datatype!, model);
-        if (count != values.Length)
-        {
-            throw Bad($"'{InputName}' has shape [{rows}, {width}] so 'data' needs {values.Length} values; got {count}.");
-        }
-        return (values, rows);
     }
 
     private static List<long> ReadShape(JsonElement tensor)
     {
         if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
         {
-            throw Bad($"'{InputName}' needs 'shape', an array of integers.");
+            throw InferException.Bad($"'{InferTensors.InputName}' needs 'shape', an array of integers.");
         }
         return [.. shape.EnumerateArray().Select(s => s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var v)
-            ? v : throw Bad($"'{InputName}' shape must hold integers."))];
+            ? v : throw InferException.Bad($"'{InferTensors.InputName}' shape must hold integers."))];
     }
 
     /// <summary>The protocol allows data flattened or nested as the shape; both read in row-major order.</summary>
-    private static void Flatten(JsonElement data, FeatureValue[] values, ref int count, string datatype, ModelManifest model)
+    private static void Flatten(JsonElement data, Span<FeatureValue> values, ref int count, string datatype, ModelManifest model)
     {
         foreach (var item in data.EnumerateArray())
         {
@@ -171,44 +206,51 @@ internal static class InferRequestReader
                 count++;
                 return;
             }
-            var feature = model.Features[count % model.Features.Count];
-            values[count++] = datatype == "BYTES" ? FromString(item, feature.Name, feature.Type) : FromNumber(item, datatype);
+            var index = count++;
+            values[index] = datatype == "BYTES"
+                ? FromString(item, FeatureTransformInfo.Of(model, index % model.Features.Count))
+                : FromNumber(item, index, datatype);
         }
     }
 
-    private static FeatureValue FromNumber(JsonElement item, string datatype)
+    private static FeatureValue FromNumber(JsonElement item, int index, string datatype)
     {
         if (item.ValueKind != JsonValueKind.Number)
         {
-            throw Bad($"{datatype} data must hold numbers only; got {item.ValueKind.ToString().ToLowerInvariant()} {item.GetRawText()}.");
+            throw InferException.Bad($"{datatype} data must hold numbers only; got {item.ValueKind.ToString().ToLowerInvariant()} "
+                + $"{item.GetRawText()}.");
         }
-        var value = datatype == "FP32" ? (float)item.GetDouble() : item.GetDouble();
-        return double.IsFinite(value) ? FeatureValue.FromNumber(value) : throw Bad($"{item.GetRawText()} is out of {datatype} range.");
+        var value = item.GetDouble();
+        return InferTensors.Finite(datatype == "FP32" ? (float)value : value, index, datatype);
     }
 
-    private static FeatureValue FromString(JsonElement item, string feature, ColumnType type)
+    private static FeatureValue FromString(JsonElement item, FeatureTransformInfo feature) =>
+        item.ValueKind == JsonValueKind.String
+            ? InferTensors.FromText(item.GetString()!, feature)
+            : throw InferException.Bad($"BYTES data must hold strings only; got {item.GetRawText()} for '{feature.Name}'.");
+
+    private static string? String(JsonElement value, string field) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString() : throw InferException.Bad($"'{field}' must be a string.");
+
+    private static bool? Flag(JsonElement parameters, string name, string field) =>
+        !parameters.TryGetProperty(name, out var value) ? null
+            : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean()
+            : throw InferException.Bad($"'{field}.{name}' must be true or false.");
+
+    private static void RefuseSharedMemory(JsonElement parameters, string field)
     {
-        if (item.ValueKind != JsonValueKind.String)
+        if (parameters.TryGetProperty("shared_memory_region", out _))
         {
-            throw Bad($"BYTES data must hold strings only; got {item.GetRawText()} for '{feature}'.");
+            throw InferException.Bad($"'{field}' names a shared memory region; this server does not support the shared memory "
+                + "extension (send the data in the body).");
         }
-        var text = item.GetString()!;
-        if (type == ColumnType.Categorical)
-        {
-            return FeatureValue.FromLabel(text);
-        }
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
-            ? FeatureValue.FromNumber(number)
-            : throw Bad($"'{text}' is not a number, and '{feature}' is a numeric feature.");
     }
 
     private static void RequireObject(JsonElement element, string field)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw Bad($"'{field}' must be a JSON object.");
+            throw InferException.Bad($"'{field}' must be a JSON object.");
         }
     }
-
-    private static InferException Bad(string message) => new(StatusCodes.Status400BadRequest, message);
 }

@@ -11,4 +11,9 @@ internal sealed class InferenceOptions
     [Required]
     [RegularExpression("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     public string ModelName { get; set; } = "modelservice";
+
+    /// <summary>The HTTP/2 (cleartext) port gRPC listens on, on every interface, beside the HTTP/1 URLs; 0 turns the
+    /// listener off (gRPC is then reachable only where HTTP/2 already is).</summary>
+    [Range(0, 65535)]
+    public int GrpcPort { get; set; } = 8081;
 }

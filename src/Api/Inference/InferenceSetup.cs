@@ -1,12 +1,50 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ModelService.Api.Infrastructure;
+using ModelService.Api.Inference.Grpc;
+
 namespace ModelService.Api.Inference;
 
 internal static class InferenceSetup
 {
-    public static IServiceCollection AddInference(this IServiceCollection services)
+    /// <summary>The protocol's services. Call before <c>AddApiProblemDetails</c>: problem writers are tried in
+    /// registration order, and the protocol's writer must come before the framework's default one.</summary>
+    public static WebApplicationBuilder AddInference(this WebApplicationBuilder builder)
     {
-        // First among the problem writers, so that errors under /v2 from anywhere in the pipeline use {"error"}.
-        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, InferErrorWriter>());
+        var services = builder.Services;
+        services.AddSingleton<IProblemDetailsWriter, InferErrorWriter>();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        return services;
+        services.AddSingleton<InferenceStatistics>();
+        services.AddSingleton<InferenceServer>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // gzip, deflate (the zlib format, as RFC 9110 has it and Triton's client sends it) and br.
+        services.AddRequestDecompression();
+
+        services.AddGrpc();
+        services.AddGrpcReflection();
+        services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<LimitsOptions>>((grpc, limits) =>
+                grpc.MaxReceiveMessageSize = (int)Math.Min(limits.Value.MaxRequestBodyBytes, int.MaxValue));
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) => GrpcListener.Configure(context.Configuration, kestrel));
+        return builder;
+    }
+
+    /// <summary>Decompresses gzip and deflate request bodies; the decompressed bytes count against the body limit.</summary>
+    public static WebApplication UseInference(this WebApplication app)
+    {
+        app.UseRequestDecompression();
+        return app;
+    }
+
+    public static WebApplication MapInference(this WebApplication app)
+    {
+        app.MapInferenceRest();
+        app.MapGrpcService<InferenceGrpcService>()
+            .RequireAuthorization(ApiPolicies.Read)
+            .RequireRateLimiting(RateLimitingSetup.PredictionsPolicy);
+        app.MapGrpcReflectionService().RequireAuthorization(ApiPolicies.Read);
+        return app;
     }
 }

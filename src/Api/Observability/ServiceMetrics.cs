@@ -24,7 +24,7 @@ internal sealed class ServiceMetrics
     public ServiceMetrics(IMeterFactory meters, ModelRegistry models, IJobStore jobs)
     {
         var meter = meters.Create(MeterName);
-        _predictedRows = meter.CreateCounter<long>("modelservice.predicted_rows", description: "Rows scored, by API (v1 or v2).");
+        _predictedRows = meter.CreateCounter<long>("modelservice.predicted_rows", description: "Rows scored, by API (v1, v2 or grpc).");
         _epochDuration = meter.CreateHistogram<double>(EpochDurationName, unit: "s", description: "Wall time of one training epoch.");
         meter.CreateObservableGauge("modelservice.active_model.info", () => ActiveModel(models),
             description: "1 for the model predictions use, labelled with its id.");

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace ModelService.Api.Tests.Inference;
 
-/// <summary>A model with a categorical feature takes a BYTES tensor of strings and rejects numeric tensors.</summary>
+/// <summary>A model with a categorical feature takes a BYTES tensor of strings (JSON or binary) and rejects numeric tensors.</summary>
 public sealed class CategoricalInferenceTests : IDisposable
 {
     private readonly ModelServiceFactory _factory = new();
@@ -33,6 +33,19 @@ public sealed class CategoricalInferenceTests : IDisposable
         var value = answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble();
         Assert.Equal(expected[0], value, 1e-9);
         Assert.Equal(JsonValueKind.Number, answer.GetProperty("outputs")[0].GetProperty("data")[0].ValueKind);
+
+        // The same row as binary BYTES: each element a 4-byte little-endian length and its UTF-8 bytes.
+        var raw = OipWire.BytesTensor("3", "red");
+        var binary = await client.PostAsync(new Uri($"/v2/models/modelservice/versions/{modelId}/infer", UriKind.Relative),
+            OipWire.Binary($$$"""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","parameters":{"binary_data_size":{{{raw.Length}}}}}]}""",
+                raw, "application/octet-stream"));
+        var binaryAnswer = await Api.ExpectAsync(binary, HttpStatusCode.OK);
+        Assert.Equal(expected[0], binaryAnswer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 1e-9);
+        var truncated = await client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative),
+            OipWire.Binary($$$"""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","parameters":{"binary_data_size":{{{raw.Length - 1}}}}}]}""",
+                raw[..^1], null));
+        Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
+        Assert.Contains("claims 3 bytes", await truncated.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public void Dispose() => _factory.Dispose();

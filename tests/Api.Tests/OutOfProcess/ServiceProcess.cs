@@ -24,6 +24,7 @@ public sealed class ServiceProcess : IDisposable
     {
         var port = FreeLoopbackPort();
         BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        GrpcPort = FreeLoopbackPort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -37,6 +38,8 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["Storage__Root"] = storageRoot;
+        // Each process its own gRPC port, so that processes started side by side do not contend for the default.
+        start.Environment["Inference__GrpcPort"] = GrpcPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["Training__Threads"] = "1";
         start.Environment["Training__IdleScheduling"] = "false";
         // Keeps the captured output to what explains a failure: start-up, jobs and warnings, not every poll.
@@ -65,6 +68,9 @@ public sealed class ServiceProcess : IDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The HTTP/2 port the process serves gRPC on (Inference:GrpcPort).</summary>
+    public int GrpcPort { get; }
 
     public HttpClient Client { get; }
 

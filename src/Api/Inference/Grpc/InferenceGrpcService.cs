@@ -1,0 +1,185 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Google.Protobuf;
+using Grpc.Core;
+using ModelService.Model.Artifacts;
+using ModelService.Model.Inference;
+
+namespace ModelService.Api.Inference.Grpc;
+
+/// <summary>The Open Inference Protocol over gRPC (<c>inference.GRPCInferenceService</c>): the same model name, versions,
+/// limits, metrics and statistics as REST. An input sent in <c>raw_input_contents</c> is answered in
+/// <c>raw_output_contents</c> (what Triton's client reads), typed contents with typed contents.</summary>
+internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = server.IsReady });
+
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ModelReadyResponse { Ready = server.Resolve(request.Name, request.Version) is not null });
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
+    {
+        var metadata = server.Server();
+        return Task.FromResult(new ServerMetadataResponse { Name = metadata.Name, Version = metadata.Version, Extensions = { metadata.Extensions } });
+    }
+
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        var model = server.Resolve(request.Name, request.Version)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, server.Unknown(request.Name, request.Version)));
+        var metadata = server.Metadata(model);
+        return Task.FromResult(new ModelMetadataResponse
+        {
+            Name = metadata.Name,
+            Versions = { metadata.Versions },
+            Platform = metadata.Platform,
+            Inputs = { metadata.Inputs.Select(Tensor) },
+            Outputs = { metadata.Outputs.Select(Tensor) },
+        });
+    }
+
+    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var model = server.Resolve(request.ModelName, request.ModelVersion)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, server.Unknown(request.ModelName, request.ModelVersion)));
+        var timer = InferenceStatistics.Start();
+        double[]? predictions = null;
+        try
+        {
+            using var input = ReadInput(request, model.Manifest);
+            timer.MarkInput();
+            predictions = server.Score(model, input, "grpc");
+            timer.MarkInfer();
+            var response = Answer(request, model, predictions, input.RowCount);
+            server.Statistics.RecordSuccess(model.Manifest.Id, input.RowCount, timer);
+            return Task.FromResult(response);
+        }
+        catch (InferException e)
+        {
+            server.Statistics.RecordFailure(model.Manifest.Id, timer);
+            var code = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusCode.ResourceExhausted : StatusCode.InvalidArgument;
+            throw new RpcException(new Status(code, e.Message));
+        }
+        finally
+        {
+            if (predictions is not null)
+            {
+                ArrayPool<double>.Shared.Return(predictions);
+            }
+        }
+    }
+
+    private InputTensor ReadInput(ModelInferRequest request, ModelManifest model)
+    {
+        if (request.Inputs.Count != 1)
+        {
+            throw InferException.Bad($"'inputs' must hold exactly one tensor named '{InferTensors.InputName}'.");
+        }
+        foreach (var output in request.Outputs)
+        {
+            if (output.Name != InferTensors.OutputName)
+            {
+                throw InferException.Bad($"Unknown output '{output.Name}' requested; this model has one output, '{InferTensors.OutputName}'.");
+            }
+        }
+        var tensor = request.Inputs[0];
+        var rows = InferTensors.CheckInput(tensor.Name, tensor.Datatype, tensor.Shape, model, server.MaxRows);
+        var input = new InputTensor(rows, model.Features.Count);
+        try
+        {
+            if (request.RawInputContents.Count > 0)
+            {
+                if (request.RawInputContents.Count != 1 || tensor.Contents is { } typed && !IsEmpty(typed))
+                {
+                    throw InferException.Bad("Send the input either in 'raw_input_contents' (one entry) or in 'contents', not both.");
+                }
+                InferTensors.ReadRaw(request.RawInputContents[0].Span, tensor.Datatype, model, input);
+            }
+            else
+            {
+                ReadTyped(tensor.Contents ?? new InferTensorContents(), tensor.Datatype, model, input);
+            }
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    private static void ReadTyped(InferTensorContents contents, string datatype, ModelManifest model, InputTensor input)
+    {
+        var values = input.Values;
+        var count = datatype switch
+        {
+            "FP32" => contents.Fp32Contents.Count,
+            "FP64" => contents.Fp64Contents.Count,
+            _ => contents.BytesContents.Count,
+        };
+        if (count != values.Length)
+        {
+            throw InferException.Bad($"'{InferTensors.InputName}' has shape [{input.RowCount}, {model.Features.Count}] so its "
+                + $"{datatype} contents need {values.Length} values; got {count}.");
+        }
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = datatype switch
+            {
+                "FP32" => InferTensors.Finite(contents.Fp32Contents[i], i, datatype),
+                "FP64" => InferTensors.Finite(contents.Fp64Contents[i], i, datatype),
+                _ => InferTensors.FromText(Text(contents.BytesContents[i], i), FeatureTransformInfo.Of(model, i % model.Features.Count)),
+            };
+        }
+    }
+
+    private static string Text(ByteString bytes, int index)
+    {
+        try
+        {
+            return bytes.ToStringUtf8();
+        }
+        catch (ArgumentException)
+        {
+            throw InferException.Bad($"Element {index} of '{InferTensors.InputName}' is not valid UTF-8.");
+        }
+    }
+
+    private ModelInferResponse Answer(ModelInferRequest request, Predictor model, double[] predictions, int rows)
+    {
+        var output = new ModelInferResponse.Types.InferOutputTensor { Name = InferTensors.OutputName, Datatype = "FP64", Shape = { rows, 1 } };
+        var response = new ModelInferResponse
+        {
+            ModelName = server.ModelName,
+            ModelVersion = model.Manifest.Id,
+            Id = request.Id,
+            Outputs = { output },
+        };
+        if (request.RawInputContents.Count > 0)
+        {
+            var raw = new byte[rows * sizeof(double)];
+            for (var r = 0; r < rows; r++)
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(raw.AsSpan(r * sizeof(double)), predictions[r]);
+            }
+            response.RawOutputContents.Add(UnsafeByteOperations.UnsafeWrap(raw));
+        }
+        else
+        {
+            output.Contents = new InferTensorContents { Fp64Contents = { new ArraySegment<double>(predictions, 0, rows) } };
+        }
+        return response;
+    }
+
+    private static bool IsEmpty(InferTensorContents contents) =>
+        contents.Fp32Contents.Count == 0 && contents.Fp64Contents.Count == 0 && contents.BytesContents.Count == 0
+        && contents.IntContents.Count == 0 && contents.Int64Contents.Count == 0 && contents.BoolContents.Count == 0
+        && contents.UintContents.Count == 0 && contents.Uint64Contents.Count == 0;
+
+    private static ModelMetadataResponse.Types.TensorMetadata Tensor(TensorMetadata tensor) =>
+        new() { Name = tensor.Name, Datatype = tensor.Datatype, Shape = { tensor.Shape } };
+}
