@@ -22,6 +22,7 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
+    .AddTrainingWarmup()
     .AddTrainingEvents()
     .AddHealth()
     .AddInference();

@@ -6,7 +6,7 @@ namespace ModelService.Api.Health;
 
 internal static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
 
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
@@ -21,7 +21,7 @@ internal static class HealthEndpoints
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .WithTags("Health").WithSummary("Liveness: the process is up").WithDisplayName("Live");
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithTags("Health").WithSummary("Readiness: 200 only when a model is loaded and storage is writable (503 otherwise)")
+            .WithTags("Health").WithSummary("Readiness: 200 only when a model is loaded, storage is writable and training has warmed up (503 otherwise)")
             .WithDisplayName("Ready");
         return routes;
     }
