@@ -100,7 +100,13 @@ internal static class StackedLoop
         var network = state.Network;
         using var lossSum = zeros(trials, ScalarType.Float64);
         // Trial k's rows sit at k·trainRows in the stacked inputs, so its shuffle is offset by that much.
-        var order = stack(generators.Select((g, k) => randperm(trainRows, generator: g).add_(k * (long)trainRows)).ToArray());
+        var shuffles = new Tensor[trials];
+        for (var k = 0; k < trials; k++)
+        {
+            using var offset = (k * (long)trainRows).ToScalar(); // held for the call: see FlatOptimizer
+            shuffles[k] = randperm(trainRows, generator: generators[k]).add_(offset);
+        }
+        var order = stack(shuffles);
         var rowsSeen = 0;
         for (var start = 0; start < trainRows; start += batchSize)
         {
