@@ -43,3 +43,8 @@ public sealed record SweepResult(SweepMetric Metric, IReadOnlyList<TrialResult> 
 /// <param name="Fold">The fold the run validates on; null without folds.</param>
 /// <param name="Progress">The epoch.</param>
 public sealed record TrialProgress(int Trial, CrossValidationFold? Fold, EpochProgress Progress);
+
+/// <summary>A run of a sweep that has its model or has failed.</summary>
+/// <param name="Trial">The trial's index.</param>
+/// <param name="Result">The run's result; its <see cref="RunResult.Run"/> names the fold.</param>
+public sealed record TrialRunFinished(int Trial, RunResult Result);

@@ -10,18 +10,21 @@ public static class SweepTrainer
     /// <summary>
     /// Trains every trial on every fold (or once on its validation split), stacking the runs that can share a computation,
     /// and scores each trial by <see cref="SweepSpec.Metric"/> on its validation rows, averaged over the folds. A trial
-    /// whose run diverges fails on its own.
+    /// whose run diverges fails on its own. Calls <paramref name="onEpoch"/> after each run's epoch and
+    /// <paramref name="onRunFinished"/> as soon as a run has its model (or has failed).
     /// </summary>
     /// <exception cref="ArgumentException">The spec has no trials, fewer than 2 folds, a trial without validation rows
     /// (no folds and a validation fraction of 0), or a trial that does not fit the table.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
-    public static SweepResult Train(DataTable data, SweepSpec spec, Action<TrialProgress>? onEpoch, CancellationToken ct)
+    public static SweepResult Train(
+        DataTable data, SweepSpec spec, Action<TrialProgress>? onEpoch, Action<TrialRunFinished>? onRunFinished, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(spec);
         var runs = Runs(spec);
         var results = BatchedTrainer.Train(data, runs.Select(r => r.Run).ToArray(),
-            onEpoch is null ? null : p => onEpoch(new TrialProgress(runs[p.Run].Trial, runs[p.Run].Run.Fold, p.Progress)), ct);
+            onEpoch is null ? null : p => onEpoch(new TrialProgress(runs[p.Run].Trial, runs[p.Run].Run.Fold, p.Progress)),
+            onRunFinished is null ? null : r => onRunFinished(new TrialRunFinished(runs[r.Index].Trial, r)), ct);
 
         var trials = spec.Trials.Select((settings, trial) =>
         {
@@ -36,6 +39,11 @@ public static class SweepTrainer
         }).ToArray();
         return new SweepResult(spec.Metric, trials);
     }
+
+    /// <summary>As <see cref="Train(DataTable, SweepSpec, Action{TrialProgress}?, Action{TrialRunFinished}?, CancellationToken)"/>
+    /// without a callback per finished run.</summary>
+    public static SweepResult Train(DataTable data, SweepSpec spec, Action<TrialProgress>? onEpoch, CancellationToken ct) =>
+        Train(data, spec, onEpoch, onRunFinished: null, ct);
 
     private static (int Trial, TrainingRun Run)[] Runs(SweepSpec spec)
     {

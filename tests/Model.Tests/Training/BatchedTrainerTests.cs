@@ -91,7 +91,10 @@ public sealed class BatchedTrainerTests
         var stopsEarly = Run(Short with { Epochs = 40, LearningRate = 0.3, EarlyStoppingPatience = 1, Seed = 11 });
         var runsOn = Run(Short with { Epochs = 40, EarlyStoppingPatience = 100 });
 
-        var together = BatchedTrainer.Train(data, [stopsEarly, runsOn], null, CancellationToken.None);
+        var events = new List<string>();
+
+        var together = BatchedTrainer.Train(data, [stopsEarly, runsOn], p => events.Add($"{p.Run}:{p.Progress.Epoch}"),
+            r => events.Add($"{r.Index}:finished"), CancellationToken.None);
         var onItsOwn = BatchedTrainer.Train(data, [runsOn], null, CancellationToken.None);
 
         Assert.Equal(2, together[0].GroupSize);
@@ -99,6 +102,9 @@ public sealed class BatchedTrainerTests
         Assert.Equal(40, together[1].Model!.Manifest.Training.History.Count);
         AssertMatchesAlone(data, together);
         AssertClose(onItsOwn[0].Model!, together[1].Model!);
+        var stoppedAfter = together[0].Model!.Manifest.Training.History.Count;
+        Assert.Equal(events.IndexOf($"0:{stoppedAfter}") + 1, events.IndexOf("0:finished")); // at once, while the other trains on
+        Assert.Equal(events.Count - 1, events.IndexOf("1:finished"));
     }
 
     [Fact]

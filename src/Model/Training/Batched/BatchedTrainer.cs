@@ -1,3 +1,4 @@
+using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using TorchSharp;
 
@@ -19,14 +20,16 @@ public static class BatchedTrainer
 {
     /// <summary>
     /// Trains every run and returns one result per run, in order. A run that diverges fails on its own; the rest of its
-    /// group trains on. Calls <paramref name="onEpoch"/> after each run's epoch. Sets LibTorch's process-wide thread count
-    /// to each group's <see cref="TrainingOptions.Threads"/>.
+    /// group trains on. Calls <paramref name="onEpoch"/> after each run's epoch and <paramref name="onRunFinished"/> as soon
+    /// as a run's model is built (or it failed), which is before its group has finished when it stops early. Sets
+    /// LibTorch's process-wide thread count to each group's <see cref="TrainingOptions.Threads"/>. Holds every run's
+    /// encoded rows from the start (runs x rows x encoded width floats): callers bound the number of runs.
     /// </summary>
     /// <exception cref="ArgumentException">A run does not fit the table, an option is out of range, or the runs do not
     /// share one target and feature list.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled; checked before every step.</exception>
     public static IReadOnlyList<RunResult> Train(
-        DataTable data, IReadOnlyList<TrainingRun> runs, Action<RunProgress>? onEpoch, CancellationToken ct)
+        DataTable data, IReadOnlyList<TrainingRun> runs, Action<RunProgress>? onEpoch, Action<RunResult>? onRunFinished, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(runs);
@@ -45,22 +48,29 @@ public static class BatchedTrainer
             for (var g = 0; g < groups.Length; g++)
             {
                 var members = groups[g].ToArray();
+                var group = g;
                 torch.set_num_threads(groups[g].Key.Threads);
                 Action<int, EpochProgress>? report = onEpoch is null ? null : (member, progress) => onEpoch(new RunProgress(members[member], progress));
-                var outcomes = groups[g].Key.Alone
-                    ? [RunAlone(prepared[members[0]], report, ct)]
-                    : StackedLoop.Run(members.Select(i => prepared[i]).ToArray(), report, ct);
-                for (var m = 0; m < members.Length; m++)
+                void Finished(int member, LoopOutcome? outcome, string? error)
                 {
-                    var run = prepared[members[m]];
-                    var (outcome, error) = outcomes[m];
-                    if (outcome is null)
+                    var index = members[member];
+                    var run = prepared[index];
+                    TrainedModel? model = null;
+                    if (outcome is not null)
                     {
-                        results[members[m]] = new RunResult(runs[members[m]], null, error, g, members.Length);
-                        continue;
+                        run.Module.LoadWeights(outcome.Weights);
+                        model = run.Finish(outcome);
                     }
-                    run.Module.LoadWeights(outcome.Weights);
-                    results[members[m]] = new RunResult(runs[members[m]], run.Finish(outcome), null, g, members.Length);
+                    results[index] = new RunResult(index, runs[index], model, error, group, members.Length);
+                    onRunFinished?.Invoke(results[index]);
+                }
+                if (groups[g].Key.Alone)
+                {
+                    RunAlone(prepared[members[0]], report, Finished, ct);
+                }
+                else
+                {
+                    StackedLoop.Run(members.Select(i => prepared[i]).ToArray(), report, Finished, ct);
                 }
             }
             return results;
@@ -74,18 +84,28 @@ public static class BatchedTrainer
         }
     }
 
-    private static (LoopOutcome? Outcome, string? Error) RunAlone(PreparedRun run, Action<int, EpochProgress>? onEpoch, CancellationToken ct)
+    /// <summary>As <see cref="Train(DataTable, IReadOnlyList{TrainingRun}, Action{RunProgress}?, Action{RunResult}?, CancellationToken)"/>
+    /// without a callback per finished run.</summary>
+    public static IReadOnlyList<RunResult> Train(
+        DataTable data, IReadOnlyList<TrainingRun> runs, Action<RunProgress>? onEpoch, CancellationToken ct) =>
+        Train(data, runs, onEpoch, onRunFinished: null, ct);
+
+    private static void RunAlone(
+        PreparedRun run, Action<int, EpochProgress>? onEpoch, Action<int, LoopOutcome?, string?> onFinished, CancellationToken ct)
     {
         run.Restart();
+        LoopOutcome outcome;
         try
         {
             var report = onEpoch is null ? null : new Action<EpochProgress>(progress => onEpoch(0, progress));
-            return (TrainingLoop.Run(run.Module, run.Encoded, run.Spec.Options, run.Generator, report, null, ct), null);
+            outcome = TrainingLoop.Run(run.Module, run.Encoded, run.Spec.Options, run.Generator, report, null, ct);
         }
         catch (InvalidOperationException e) when (e is not ObjectDisposedException)
         {
-            return (null, e.Message);
+            onFinished(0, null, e.Message);
+            return;
         }
+        onFinished(0, outcome, null);
     }
 
     private static void Validate(DataTable data, IReadOnlyList<TrainingRun> runs)

@@ -14,8 +14,10 @@ internal static class StackedLoop
 {
     private const int EvaluationValues = 65536;
 
-    public static (LoopOutcome? Outcome, string? Error)[] Run(
-        IReadOnlyList<PreparedRun> members, Action<int, EpochProgress>? onEpoch, CancellationToken ct)
+    /// <summary>Trains the members; calls <paramref name="onFinished"/> with a member's outcome (or error) as it leaves.</summary>
+    public static void Run(
+        IReadOnlyList<PreparedRun> members, Action<int, EpochProgress>? onEpoch, Action<int, LoopOutcome?, string?> onFinished,
+        CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         foreach (var member in members)
@@ -25,7 +27,6 @@ internal static class StackedLoop
         var first = members[0];
         var (trainRows, validationRows, width) = (first.Encoded.TrainRows, first.Encoded.ValidationRows, first.Encoded.InputWidth);
         var batchSize = first.Spec.Options.BatchSize;
-        var results = new (LoopOutcome?, string?)[members.Count];
         var trackers = members.Select(m => new EpochTracker(m.Spec.Options)).ToArray();
         var active = Enumerable.Range(0, members.Count).ToList();
 
@@ -58,7 +59,7 @@ internal static class StackedLoop
                     }
                     catch (InvalidOperationException e)
                     {
-                        results[member] = (null, e.Message);
+                        onFinished(member, null, e.Message);
                         leaving.Add(position);
                         continue;
                     }
@@ -66,7 +67,7 @@ internal static class StackedLoop
                     if (stop || epoch == options.Epochs)
                     {
                         var tracker = trackers[member];
-                        results[member] = (tracker.MustRestoreBest
+                        onFinished(member, tracker.MustRestoreBest
                             ? new LoopOutcome(tracker.History, tracker.BestEpoch, tracker.BestWeights!)
                             : new LoopOutcome(tracker.History, tracker.BestEpoch, state.Network.ExportWeights(position)), null);
                         leaving.Add(position);
@@ -84,7 +85,6 @@ internal static class StackedLoop
                     }
                 }
             }
-            return results;
         }
         finally
         {
