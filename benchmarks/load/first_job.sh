@@ -5,7 +5,8 @@
 # (benchmarks/load/first_job.py: finishedAt - startedAt of the first and of a second job) and stopped. Then PyTorch's
 # seed job runs at 1 and at 2 threads (each bounded by TORCH_TIMEOUT seconds, 120; a run over it counts as missing).
 # Prints every run and the medians; PyTorch's figure is the better of its two thread counts' medians, and the ratios
-# are the medians' ratios. The service's training thread runs at normal priority here, as PyTorch's does: under the
+# are the medians' ratios and, because the machine's speed drifts, the median of each round's ratio against that round's
+# better PyTorch run. The service's training thread runs at normal priority here, as PyTorch's does: under the
 # default SCHED_IDLE any other work on the machine (a compile, another benchmark) would be measured instead of training.
 # Usage (from anywhere): bash benchmarks/load/first_job.sh   Environment: RUNS (5), PORT (5103), TORCH_TIMEOUT (120).
 set -euo pipefail
@@ -57,9 +58,16 @@ for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
     first_job warm
     first_job cold TrainingWarmup__Enabled=false
+    : >"$work/torch-round.jsonl"
     for threads in 1 2; do
         timeout "$TORCH_TIMEOUT" $PY "$root/benchmarks/peers/pytorch_seed.py" --threads "$threads" | tee -a "$work/torch-$threads.jsonl" \
-            || echo "PyTorch at $threads threads took over $TORCH_TIMEOUT s; not counted"
+            "$work/torch-round.jsonl" || echo "PyTorch at $threads threads took over $TORCH_TIMEOUT s; not counted"
+    done
+    # The machine's speed drifts between rounds, so each round's first jobs are also set against that round's PyTorch.
+    best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)
+    for variant in warm cold; do
+        ratio "$(tail -1 "$work/service-$variant.jsonl" | field first)" "$best" | tee -a "$work/ratios-$variant" \
+            | sed "s/^/round $run: $variant first job \/ PyTorch /"
     done
 done
 
@@ -73,5 +81,6 @@ for variant in warm cold; do
     second=$(field second <"$work/service-$variant.jsonl" | median)
     echo "$variant: start-up to ready $(median <"$work/startup-$variant") ms ($(paste -sd' ' "$work/startup-$variant")); first job" \
         "$first s ($(field first <"$work/service-$variant.jsonl" | paste -sd' ')); second job $second s;" \
-        "first / PyTorch $(ratio "$first" "$torch"); first / second $(ratio "$first" "$second")"
+        "first / PyTorch $(ratio "$first" "$torch") (median of the rounds' own ratios $(median <"$work/ratios-$variant"):" \
+        "$(paste -sd' ' "$work/ratios-$variant")); first / second $(ratio "$first" "$second")"
 done

@@ -25,13 +25,20 @@ echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet build benchmarks/ModelService.Benchmarks -c Release -v q -nologo >/dev/null
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
+    : >"$work/torch-round.jsonl"
     dotnet run -c Release --no-build --project benchmarks/ModelService.Benchmarks -- sweep-timings 1 "$THREADS" 2>/dev/null \
         | grep '^{' | tee -a "$work/service.jsonl"
     for threads in 1 2; do
         (cd benchmarks/peers && timeout "$TORCH_TIMEOUT" $PY pytorch_sweep.py --threads "$threads") \
             | $PY -c 'import json, sys; d = json.loads(sys.stdin.read()); d.pop("trials"); print(json.dumps(d))' \
-            | tee -a "$work/torch-$threads.jsonl" || echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
+            | tee -a "$work/torch-$threads.jsonl" "$work/torch-round.jsonl" \
+            || echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
     done
+    # The machine's speed drifts between rounds, so each round is also set against its own PyTorch run.
+    best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)
+    ratio "$best" "$(tail -1 "$work/service.jsonl" | field batched_16)" | tee -a "$work/ratios" | sed "s/^/round $run: PyTorch 16 \/ batched 16 /"
+    ratio "$(tail -1 "$work/service.jsonl" | field batched_16)" "$(tail -1 "$work/service.jsonl" | field one_alone)" \
+        | sed "s/^/round $run: batched 16 \/ one alone /"
 done
 
 one=$(field one_alone <"$work/service.jsonl" | median)
@@ -46,5 +53,5 @@ echo "16 trials batched:           $batched s ($(field batched_16 <"$work/servic
 echo "16 trials alone, in turn:    $sequential s ($(field sequential_16 <"$work/service.jsonl" | paste -sd' '))"
 echo "PyTorch, 16 trials in turn:  $torch s (1 thread $torch1 s, 2 threads $torch2 s)"
 echo "batched 16 / one alone:      $(ratio "$batched" "$one")"
-echo "PyTorch 16 / batched 16:     $(ratio "$torch" "$batched")"
+echo "PyTorch 16 / batched 16:     $(ratio "$torch" "$batched") (median of the rounds' own ratios $(median <"$work/ratios"): $(paste -sd' ' "$work/ratios"))"
 echo "alone 16 / batched 16:       $(ratio "$sequential" "$batched")"

@@ -25,7 +25,8 @@ internal sealed class TrainingWarmupOptions
 /// <summary>
 /// Trains a throwaway seed-shaped network through <see cref="Trainer"/> right after start-up, so that the one-time costs
 /// of the training path (the JIT compiling it, LibTorch's first use of its kernels and allocator) are paid before the
-/// first job instead of by it. The HTTP server starts at once; <see cref="TrainingWarmupHealthCheck"/> keeps
+/// first job instead of by it; the model is written to a temporary folder and deleted, which compiles the artifact writer
+/// too. The HTTP server starts at once; <see cref="TrainingWarmupHealthCheck"/> keeps
 /// <c>/health/ready</c> at 503 until the run has finished.
 /// </summary>
 internal sealed partial class TrainingWarmup(
@@ -51,8 +52,21 @@ internal sealed partial class TrainingWarmup(
             var spec = new TrainingRequestSpec(SeedExample.Target, SeedExample.Features, new NetworkOptions([16, 8]),
                 new TrainingOptions { Epochs = options.Value.Epochs, Threads = jobOptions.Value.EffectiveThreads });
             var trained = Trainer.Train(data, spec, _ => { }, stoppingToken);
-            // A job goes on to give its model an id and tags; that path is compiled here too.
-            ModelArtifact.WithId(trained, "warmup", new Dictionary<string, string>(StringComparer.Ordinal));
+            // A job goes on to give its model an id and tags and to write it; those paths are compiled here too, the
+            // write into a temporary folder that is deleted at once.
+            var model = ModelArtifact.WithId(trained, "warmup", new Dictionary<string, string>(StringComparer.Ordinal));
+            var folder = Path.Combine(Path.GetTempPath(), $"modelservice-warmup-{Guid.NewGuid():N}");
+            try
+            {
+                ModelArtifact.Save(model, folder);
+            }
+            finally
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
             LogWarmedUp(logger, clock.ElapsedMilliseconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
