@@ -25,6 +25,7 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
+    .AddTrainingWarmup()
     .AddTrainingEvents()
     .AddHealth();
 

@@ -38,6 +38,9 @@ public sealed class ModelServiceFactory : WebApplicationFactory<Program>
             // TrainingPriorityTests checks the default.
             ["Training:IdleScheduling"] = "false",
             ["RateLimiting:Training:PermitLimit"] = "0",
+            // Readiness waits for the start-up training run; tests that do not wait for readiness would race it.
+            // TrainingWarmupTests covers it.
+            ["TrainingWarmup:Enabled"] = "false",
             ["RateLimiting:Predictions:PermitLimit"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -20,8 +20,8 @@ internal static class HealthEndpoints
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .WithTags("Health").WithSummary("Liveness: the process is up").WithDisplayName("Live");
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithTags("Health").WithSummary("Readiness: 200 while a model is loaded and storage answers (503 otherwise); a shared database that is "
-                + "unreachable is reported as Degraded with 200, since predictions do not need it")
+            .WithTags("Health").WithSummary("Readiness: 200 while a model is loaded, storage answers and training has warmed up (503 otherwise); "
+                + "a shared database that is unreachable is reported as Degraded with 200, since predictions do not need it")
             .WithDisplayName("Ready");
         return routes;
     }

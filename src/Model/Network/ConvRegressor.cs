@@ -118,7 +118,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = nn.functional.batch_norm(x, layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
                     training, BatchNormMomentum, BatchNormEpsilon);
             }
-            x = Activate(x);
+            x = Activate(x, _spec.Activation);
             if (training && _spec.Dropout > 0)
             {
                 var keep = 1 - _spec.Dropout;
@@ -186,14 +186,15 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
         base.Dispose(disposing);
     }
 
-    private Tensor Activate(Tensor x) => _spec.Activation switch
+    /// <summary>The activation's function; shared with the batched trainer so that both compute the same values.</summary>
+    internal static Tensor Activate(Tensor x, Activation activation) => activation switch
     {
         Activation.Relu => nn.functional.relu(x),
         Activation.LeakyRelu => x.leaky_relu(s_leakyReluSlope),
         Activation.Gelu => nn.functional.gelu(x),
         Activation.Tanh => x.tanh(),
         Activation.Sigmoid => x.sigmoid(),
-        _ => throw new InvalidOperationException($"Unknown activation {_spec.Activation}."),
+        _ => throw new InvalidOperationException($"Unknown activation {activation}."),
     };
 
     // PyTorch's defaults: conv and linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); batch norm gamma 1, beta 0.

@@ -7,18 +7,22 @@ namespace ModelService.Model.Training;
 /// <summary>Which table rows train and which validate; rows without a target are in neither.</summary>
 internal sealed record DataSplit(int[] TrainRows, int[] ValidationRows, int DroppedRows)
 {
-    public static DataSplit Create(DataTable data, TrainingRequestSpec spec, Generator generator)
+    /// <summary>Shuffles the usable rows with <paramref name="generator"/> (one draw) and holds out either
+    /// <see cref="TrainingOptions.ValidationFraction"/> of them or, with a <paramref name="fold"/>, that fold's share.</summary>
+    public static DataSplit Create(DataTable data, TrainingRequestSpec spec, Generator generator, CrossValidationFold? fold = null)
     {
         var target = data[spec.Target];
         var usable = Enumerable.Range(0, data.RowCount).Where(r => !target.IsMissing(r)).ToArray();
         var fraction = spec.Options.ValidationFraction;
-        var minimum = fraction > 0 ? 2 : 1;
+        var minimum = fold?.Count ?? (fraction > 0 ? 2 : 1);
         if (usable.Length < minimum)
         {
             throw new ArgumentException(
                 $"Training needs at least {minimum} rows with a value for '{spec.Target}'; the data has {usable.Length}.", nameof(spec));
         }
-        var validationCount = fraction > 0 ? Math.Clamp((int)Math.Round(usable.Length * fraction), 1, usable.Length - 1) : 0;
+        var (validationStart, validationCount) = fold is { } f
+            ? f.ValidationRange(usable.Length)
+            : (0, fraction > 0 ? Math.Clamp((int)Math.Round(usable.Length * fraction), 1, usable.Length - 1) : 0);
         if (spec.Network.BatchNorm && usable.Length - validationCount < 2)
         {
             throw new ArgumentException("Batch normalisation needs at least 2 training rows.", nameof(spec));
@@ -26,7 +30,11 @@ internal sealed record DataSplit(int[] TrainRows, int[] ValidationRows, int Drop
 
         using var order = randperm(usable.Length, generator: generator);
         var shuffled = order.data<long>().Select(i => usable[i]).ToArray();
-        return new DataSplit(shuffled[validationCount..], shuffled[..validationCount], data.RowCount - usable.Length);
+        var validationEnd = validationStart + validationCount;
+        return new DataSplit(
+            [.. shuffled[..validationStart], .. shuffled[validationEnd..]],
+            shuffled[validationStart..validationEnd],
+            data.RowCount - usable.Length);
     }
 }
 

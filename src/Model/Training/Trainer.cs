@@ -1,9 +1,6 @@
-using System.Diagnostics;
-using System.Reflection;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Network;
-using ModelService.Model.Preprocessing;
 using TorchSharp;
 
 namespace ModelService.Model.Training;
@@ -26,84 +23,30 @@ public static class Trainer
     /// <summary>As <see cref="Train(DataTable, TrainingRequestSpec, Action{EpochProgress}?, CancellationToken)"/>, and calls
     /// <paramref name="onBatch"/> after every optimiser step with the number of steps taken so far.</summary>
     public static TrainedModel Train(
-        DataTable data, TrainingRequestSpec spec, Action<EpochProgress>? onEpoch, Action<int>? onBatch, CancellationToken ct)
+        DataTable data, TrainingRequestSpec spec, Action<EpochProgress>? onEpoch, Action<int>? onBatch, CancellationToken ct) =>
+        Train(data, spec, fold: null, onEpoch, onBatch, ct);
+
+    /// <summary>As <see cref="Train(DataTable, TrainingRequestSpec, Action{EpochProgress}?, Action{int}?, CancellationToken)"/>,
+    /// validating on cross-validation <paramref name="fold"/> instead of <see cref="TrainingOptions.ValidationFraction"/>
+    /// of the rows when it is given.</summary>
+    public static TrainedModel Train(
+        DataTable data, TrainingRequestSpec spec, CrossValidationFold? fold, Action<EpochProgress>? onEpoch, Action<int>? onBatch,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(spec);
         Validate(data, spec);
+        fold?.Validate();
         ct.ThrowIfCancellationRequested();
-        var options = spec.Options;
-        var clock = Stopwatch.StartNew();
-        torch.set_num_threads(options.Threads);
+        torch.set_num_threads(spec.Options.Threads);
 
-        using var generator = new torch.Generator(unchecked((ulong)options.Seed));
-        var split = DataSplit.Create(data, spec, generator);
-        var preprocessor = Preprocessor.Fit(data, split.TrainRows, spec.Target, spec.Features);
-        var encoded = EncodedSplit.Create(data, split, preprocessor);
-        var network = new NetworkSpec(1, 1, preprocessor.InputWidth, spec.Network.HiddenChannels.ToArray(),
-            spec.Network.Activation, spec.Network.Dropout, spec.Network.BatchNorm);
-
-        using var module = new ConvRegressor(network, generator);
-        var outcome = TrainingLoop.Run(module, encoded, options, generator, onEpoch, onBatch, ct);
-        var metrics = new ModelMetrics(
-            Evaluate(module, preprocessor, encoded.TrainInputs, encoded.TrainRawTargets),
-            encoded.ValidationRows == 0 ? null : Evaluate(module, preprocessor, encoded.ValidationInputs, encoded.ValidationRawTargets));
-        clock.Stop();
-
-        var manifest = new ModelManifest
-        {
-            Id = Guid.NewGuid().ToString("N"),
-            CreatedAt = DateTimeOffset.UtcNow,
-            Target = spec.Target,
-            Features = preprocessor.Features,
-            TargetScaling = preprocessor.Target,
-            Network = network,
-            Tensors = outcome.Weights.Select(w => new TensorEntry(w.Name, w.Shape)).ToArray(),
-            Training = new TrainingSummary
-            {
-                Epochs = outcome.History.Count,
-                EpochsRequested = options.Epochs,
-                BatchSize = options.BatchSize,
-                LearningRate = options.LearningRate,
-                Optimizer = options.Optimizer,
-                WeightDecay = options.WeightDecay,
-                Seed = options.Seed,
-                ValidationFraction = options.ValidationFraction,
-                EarlyStoppingPatience = options.EarlyStoppingPatience,
-                BestEpoch = outcome.BestEpoch,
-                DurationSeconds = clock.Elapsed.TotalSeconds,
-                TrainRows = split.TrainRows.Length,
-                ValidationRows = split.ValidationRows.Length,
-                DroppedRows = split.DroppedRows,
-                History = outcome.History,
-            },
-            Metrics = metrics,
-            LibraryVersions = LibraryVersions(),
-            WeightsSha256 = WeightsFile.Sha256(outcome.Weights),
-        };
-        return new TrainedModel(manifest, outcome.Weights);
+        using var run = PreparedRun.Create(data, spec, fold);
+        var outcome = TrainingLoop.Run(run.Module, run.Encoded, spec.Options, run.Generator, onEpoch, onBatch, ct);
+        return run.Finish(outcome);
     }
 
-    private static RegressionMetrics Evaluate(ConvRegressor module, Preprocessor preprocessor, float[] inputs, double[] targets)
-    {
-        var outputs = TrainingLoop.Predict(module, inputs, targets.Length, preprocessor.InputWidth);
-        var predictions = outputs.Select(z => preprocessor.UnscaleTarget(z)).ToArray();
-        return Metrics.Compute(predictions, targets);
-    }
-
-    private static Dictionary<string, string> LibraryVersions() => new(StringComparer.Ordinal)
-    {
-        ["ModelService.Model"] = InformationalVersion(typeof(Trainer).Assembly),
-        ["TorchSharp"] = InformationalVersion(typeof(torch).Assembly),
-        ["LibTorch"] = torch.__version__,
-        [".NET"] = Environment.Version.ToString(),
-    };
-
-    private static string InformationalVersion(Assembly assembly) =>
-        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-        ?? assembly.GetName().Version?.ToString() ?? "unknown";
-
-    private static void Validate(DataTable data, TrainingRequestSpec spec)
+    /// <summary>Throws <see cref="ArgumentException"/> when the spec does not fit the table or an option is out of range.</summary>
+    internal static void Validate(DataTable data, TrainingRequestSpec spec)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(spec.Target);
         ArgumentNullException.ThrowIfNull(spec.Features);

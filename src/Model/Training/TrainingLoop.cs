@@ -36,10 +36,7 @@ internal static class TrainingLoop
         using var yValidation = data.ValidationRows > 0 ? tensor(data.ValidationTargets, [data.ValidationRows, 1]) : null;
         using var lossSum = zeros(1, ScalarType.Float64);
 
-        var history = new List<EpochRecord>();
-        var best = double.PositiveInfinity;
-        var bestEpoch = 0;
-        IReadOnlyList<NamedTensorData>? bestWeights = null;
+        var tracker = new EpochTracker(options);
         var steps = 0;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -63,38 +60,20 @@ internal static class TrainingLoop
 
             var trainLoss = lossSum.item<double>() / rowsSeen;
             double? validationLoss = xValidation is null ? null : Evaluate(network, xValidation, yValidation!);
-            if (!double.IsFinite(trainLoss) || validationLoss is { } v && !double.IsFinite(v))
-            {
-                throw new InvalidOperationException(
-                    $"Training diverged in epoch {epoch} (the loss is not a finite number); try a lower learning rate.");
-            }
-            history.Add(new EpochRecord(epoch, trainLoss, validationLoss));
+            var stop = tracker.Record(epoch, trainLoss, validationLoss, network.ExportWeights);
             onEpoch?.Invoke(new EpochProgress(epoch, options.Epochs, trainLoss, validationLoss, clock.Elapsed));
-
-            if (options.EarlyStoppingPatience is not { } patience)
-            {
-                bestEpoch = epoch;
-                continue;
-            }
-            var monitored = validationLoss ?? trainLoss;
-            if (monitored < best)
-            {
-                best = monitored;
-                bestEpoch = epoch;
-                bestWeights = network.ExportWeights();
-            }
-            else if (epoch - bestEpoch >= patience)
+            if (stop)
             {
                 break;
             }
         }
 
-        if (bestWeights is not null && bestEpoch != history.Count)
+        if (tracker.MustRestoreBest)
         {
-            network.LoadWeights(bestWeights);
-            return new LoopOutcome(history, bestEpoch, bestWeights);
+            network.LoadWeights(tracker.BestWeights!);
+            return new LoopOutcome(tracker.History, tracker.BestEpoch, tracker.BestWeights!);
         }
-        return new LoopOutcome(history, bestEpoch, network.ExportWeights());
+        return new LoopOutcome(tracker.History, tracker.BestEpoch, network.ExportWeights());
     }
 
     /// <summary>Eval-mode outputs (standardised units) for encoded inputs, row-major [rows, inputWidth].</summary>

@@ -1,4 +1,6 @@
+using ModelService.Model.Network;
 using ModelService.Model.Training;
+using ModelService.Model.Training.Batched;
 
 namespace ModelService.Model.Tests.Training;
 
@@ -10,7 +12,27 @@ public sealed class GarbageCollectionStressTests
     // c10::Scalar::toFloat inside add_), but it could also starve training for minutes, so collections here stop
     // after a few seconds: a smoke test of training under GC pressure, not a reliable reproduction.
     [Fact]
-    public void Training_completes_while_other_threads_force_collections()
+    public void Training_completes_while_other_threads_force_collections() => UnderCollections(() =>
+    {
+        var options = new TrainingOptions { Epochs = 4, BatchSize = 1, WeightDecay = 0.001, Optimizer = OptimizerKind.AdamW };
+        var model = Trainer.Train(TestData.HousePrices(rows: 1000, seed: 2), TestData.SeedSpec(options), null, CancellationToken.None);
+
+        Assert.Equal(4, model.Manifest.Training.History.Count);
+    });
+
+    [Fact]
+    public void Batched_training_completes_while_other_threads_force_collections() => UnderCollections(() =>
+    {
+        var options = new TrainingOptions { Epochs = 4, BatchSize = 2, WeightDecay = 0.001, Optimizer = OptimizerKind.AdamW };
+        var network = new NetworkOptions([16, 8], Dropout: 0.1);
+        TrainingRun[] runs = [new(TestData.SeedSpec(options, network)), new(TestData.SeedSpec(options with { LearningRate = 1e-2 }, network))];
+
+        var results = BatchedTrainer.Train(TestData.HousePrices(rows: 1000, seed: 2), runs, null, CancellationToken.None);
+
+        Assert.All(results, r => Assert.Equal(4, r.Model!.Manifest.Training.History.Count));
+    });
+
+    private static void UnderCollections(Action train)
     {
         using var stop = new CancellationTokenSource();
         var collectors = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
@@ -25,10 +47,7 @@ public sealed class GarbageCollectionStressTests
         collectors.ForEach(c => c.Start());
         try
         {
-            var options = new TrainingOptions { Epochs = 4, BatchSize = 1, WeightDecay = 0.001, Optimizer = OptimizerKind.AdamW };
-            var model = Trainer.Train(TestData.HousePrices(rows: 1000, seed: 2), TestData.SeedSpec(options), null, CancellationToken.None);
-
-            Assert.Equal(4, model.Manifest.Training.History.Count);
+            train();
         }
         finally
         {
