@@ -27,7 +27,6 @@ internal static class InferRequestReader
         }
         var header = body[..(headerLength ?? body.Length)];
         var binary = body[(headerLength ?? body.Length)..];
-        JsonLimits.EnsureUtf8(header.Span);
         JsonDocument document;
         try
         {
@@ -40,6 +39,8 @@ internal static class InferRequestReader
         }
         using (document)
         {
+            // The parser accepts escapes of lone surrogates ("\ud800") that no string can hold.
+            JsonLimits.EnsureUtf8(header.Span);
             var root = document.RootElement;
             RequireObject(root, "body");
             string? id = null, modelName = null, modelVersion = null;
