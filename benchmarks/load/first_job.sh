@@ -19,6 +19,7 @@ URL=http://127.0.0.1:$PORT
 PY=/usr/bin/python3
 
 work=$(mktemp -d)
+touch "$work/torch-1.jsonl" "$work/torch-2.jsonl"
 service_pid=""
 cleanup() {
     if [[ -n $service_pid ]]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; fi
@@ -73,8 +74,9 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 torch1=$(field seconds <"$work/torch-1.jsonl" | median)
-torch2=$(field seconds <"$work/torch-2.jsonl" 2>/dev/null | median)
-torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1)
+torch2=$(field seconds <"$work/torch-2.jsonl" | median)
+torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1 || true)
+torch=${torch:-n/a}
 echo "== medians of $RUNS rounds (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "PyTorch seed job: $torch s (1 thread $torch1 s: $(field seconds <"$work/torch-1.jsonl" | paste -sd' '); 2 threads $torch2 s)"
 for variant in warm cold; do
