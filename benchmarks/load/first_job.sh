@@ -19,6 +19,7 @@ URL=http://127.0.0.1:$PORT
 PY=/usr/bin/python3
 
 work=$(mktemp -d)
+touch "$work/torch-1.jsonl" "$work/torch-2.jsonl"
 service_pid=""
 cleanup() {
     if [[ -n $service_pid ]]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; fi
@@ -33,7 +34,7 @@ dotnet publish src/Api -c Release -o "$work/api" -v q -nologo >/dev/null
 now_ms() { date +%s%3N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { $PY -c 'import json, sys; print("\n".join(str(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.startswith("{")))' "$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 
 # first_job VARIANT [NAME=value...]: a fresh service with the given extra settings, its start-up and first two jobs.
 first_job() {
@@ -65,6 +66,7 @@ for run in $(seq 1 "$RUNS"); do
     done
     # The machine's speed drifts between rounds, so each round's first jobs are also set against that round's PyTorch.
     best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)
+    best=${best:-n/a}
     for variant in warm cold; do
         ratio "$(tail -1 "$work/service-$variant.jsonl" | field first)" "$best" | tee -a "$work/ratios-$variant" \
             | sed "s/^/round $run: $variant first job \/ PyTorch /"
@@ -72,8 +74,9 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 torch1=$(field seconds <"$work/torch-1.jsonl" | median)
-torch2=$(field seconds <"$work/torch-2.jsonl" 2>/dev/null | median)
-torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1)
+torch2=$(field seconds <"$work/torch-2.jsonl" | median)
+torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1 || true)
+torch=${torch:-n/a}
 echo "== medians of $RUNS rounds (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "PyTorch seed job: $torch s (1 thread $torch1 s: $(field seconds <"$work/torch-1.jsonl" | paste -sd' '); 2 threads $torch2 s)"
 for variant in warm cold; do

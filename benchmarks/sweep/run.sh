@@ -16,10 +16,11 @@ TORCH_TIMEOUT=${TORCH_TIMEOUT:-300}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+touch "$work/service.jsonl" "$work/torch-1.jsonl" "$work/torch-2.jsonl" "$work/ratios"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { $PY -c 'import json, sys; print("\n".join(str(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.startswith("{")))' "$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet build benchmarks/ModelService.Benchmarks -c Release -v q -nologo >/dev/null
@@ -29,14 +30,16 @@ for run in $(seq 1 "$RUNS"); do
     dotnet run -c Release --no-build --project benchmarks/ModelService.Benchmarks -- sweep-timings 1 "$THREADS" 2>/dev/null \
         | grep '^{' | tee -a "$work/service.jsonl"
     for threads in 1 2; do
-        (cd benchmarks/peers && timeout "$TORCH_TIMEOUT" $PY pytorch_sweep.py --threads "$threads") \
-            | $PY -c 'import json, sys; d = json.loads(sys.stdin.read()); d.pop("trials"); print(json.dumps(d))' \
-            | tee -a "$work/torch-$threads.jsonl" "$work/torch-round.jsonl" \
-            || echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
+        if line=$(cd benchmarks/peers && timeout "$TORCH_TIMEOUT" $PY pytorch_sweep.py --threads "$threads"); then
+            $PY -c 'import json, sys; d = json.loads(sys.argv[1]); d.pop("trials"); print(json.dumps(d))' "$line" \
+                | tee -a "$work/torch-$threads.jsonl" "$work/torch-round.jsonl"
+        else
+            echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
+        fi
     done
     # The machine's speed drifts between rounds, so each round is also set against its own PyTorch run.
     best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)
-    ratio "$best" "$(tail -1 "$work/service.jsonl" | field batched_16)" | tee -a "$work/ratios" | sed "s/^/round $run: PyTorch 16 \/ batched 16 /"
+    ratio "${best:-n/a}" "$(tail -1 "$work/service.jsonl" | field batched_16)" | tee -a "$work/ratios" | sed "s/^/round $run: PyTorch 16 \/ batched 16 /"
     ratio "$(tail -1 "$work/service.jsonl" | field batched_16)" "$(tail -1 "$work/service.jsonl" | field one_alone)" \
         | sed "s/^/round $run: batched 16 \/ one alone /"
 done
@@ -46,7 +49,8 @@ batched=$(field batched_16 <"$work/service.jsonl" | median)
 sequential=$(field sequential_16 <"$work/service.jsonl" | median)
 torch1=$(field seconds <"$work/torch-1.jsonl" | median)
 torch2=$(field seconds <"$work/torch-2.jsonl" | median)
-torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1)
+torch=$(printf '%s\n%s\n' "$torch1" "$torch2" | grep -v n/a | sort -g | head -1 || true)
+torch=${torch:-n/a}
 echo "== medians of $RUNS rounds (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "one seed trial alone:        $one s ($(field one_alone <"$work/service.jsonl" | paste -sd' '))"
 echo "16 trials batched:           $batched s ($(field batched_16 <"$work/service.jsonl" | paste -sd' '))"
