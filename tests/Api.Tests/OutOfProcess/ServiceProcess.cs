@@ -42,6 +42,8 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["Inference__GrpcPort"] = GrpcPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["Training__Threads"] = "1";
         start.Environment["Training__IdleScheduling"] = "false";
+        // Out-of-process tests time their own first jobs; the warm-up would only lengthen every start (its own test turns it on).
+        start.Environment["TrainingWarmup__Enabled"] = "false";
         // Keeps the captured output to what explains a failure: start-up, jobs and warnings, not every poll.
         start.Environment["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning";
         // Production requires a key for writes; tests that do not set Auth themselves write with the factory's key.
