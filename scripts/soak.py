@@ -16,10 +16,12 @@ parser.add_argument("--url", required=True)
 parser.add_argument("--key", required=True)
 parser.add_argument("--pid", type=int, required=True)
 parser.add_argument("--seconds", type=int, default=600)
+parser.add_argument("--keep", help="folder where archives whose import failed are saved")
 args = parser.parse_args()
 
 counts = collections.Counter()
 errors = collections.Counter()
+examples = {}
 lock = threading.Lock()
 stop = time.monotonic() + args.seconds
 
@@ -40,7 +42,9 @@ def request(kind, method, path, body=None, content_type=None, expect=(200,), raw
         counts[kind] += 1
         if status not in expect:
             errors[(kind, status)] += 1
-    if status not in expect:
+            examples.setdefault((kind, status), payload[:500].decode("utf-8", "replace"))
+    # An expected refusal (a 404 for a model deleted meanwhile, a 409, a 503) is not an error, and has no payload to use.
+    if status not in expect or not 200 <= status < 300:
         return None
     return payload if raw else (json.loads(payload) if payload else None)
 
@@ -60,7 +64,7 @@ def predictor():
     while time.monotonic() < stop:
         rows = rng.choice([1, 10, 1000])
         body = json.dumps({"instances": [[rng.random(), rng.random()] for _ in range(rows)]}).encode()
-        request("predict", "POST", "/api/v1/predictions", body, "application/json", expect=(200, 400))
+        request("predict", "POST", "/api/v1/predictions", body, "application/json")
 
 
 def inferrer():
@@ -68,7 +72,7 @@ def inferrer():
     while time.monotonic() < stop:
         data = [rng.random() for _ in range(200)]
         body = json.dumps({"inputs": [{"name": "input0", "shape": [100, 2], "datatype": "FP32", "data": data}]}).encode()
-        request("infer", "POST", "/v2/models/modelservice/infer", body, "application/json", expect=(200, 400))
+        request("infer", "POST", "/v2/models/modelservice/infer", body, "application/json")
 
 
 def uploader():
@@ -122,6 +126,9 @@ def importer():
         if not archive:
             continue
         imported = request("import", "POST", "/api/v1/models", archive, "application/gzip", expect=(201,))
+        if imported is None and args.keep:
+            with open(f"{args.keep}/import-{time.monotonic():.0f}-{active['id']}.tar.gz", "wb") as kept:
+                kept.write(archive)
         if imported:
             request("delete-model", "DELETE", f"/api/v1/models/{imported['id']}", expect=(204,))
         time.sleep(0.2)
@@ -164,5 +171,5 @@ print(f"rss start={samples[0][1]:.0f} MB end={samples[-1][1]:.0f} MB peak={max(s
       f"{max(s[1] for s in samples if s[0] >= samples[-1][0] - 60):.0f} MB)")
 print(f"requests={sum(counts.values())} errors={sum(errors.values())}")
 for (kind, status), n in sorted(errors.items(), key=str):
-    print(f"  error {kind} {status}: {n}")
+    print(f"  error {kind} {status}: {n}, e.g. {examples.get((kind, status), '')}")
 raise SystemExit(0 if alive and not errors else 1)

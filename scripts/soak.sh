@@ -32,7 +32,7 @@ for _ in $(seq 1 120); do
 done
 curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "service did not become ready" >&2; tail -20 "$out/service.log" >&2; exit 1; }
 
-"$python" scripts/soak.py --url "http://127.0.0.1:$port" --key "$key" --pid "$service" --seconds "$seconds" | tee "$out/soak.txt"
+"$python" scripts/soak.py --url "http://127.0.0.1:$port" --key "$key" --pid "$service" --seconds "$seconds" --keep "$out" | tee "$out/soak.txt"
 status=${PIPESTATUS[0]}
 echo "report: $out/soak.txt, service log: $out/service.log"
 exit "$status"

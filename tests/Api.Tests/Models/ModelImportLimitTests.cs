@@ -113,6 +113,15 @@ public sealed class ModelImportLimitTests(ModelImportLimitTests.Service service)
         await Api.ExpectAsync(response, HttpStatusCode.Created);
     }
 
+    [Fact]
+    public async Task An_archive_with_a_modification_time_before_1970_imports()
+    {
+        var response = await service.Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
+            Api.Bytes(service.ArchiveWith(_ => { }, new DateTimeOffset(1601, 1, 1, 0, 0, 0, TimeSpan.Zero)), "application/gzip"));
+
+        await Api.ExpectAsync(response, HttpStatusCode.Created);
+    }
+
     private async Task<System.Text.Json.JsonElement> ExpectRefusedAsync(byte[] archive, HttpStatusCode status, string? field = null)
     {
         var before = await service.ListingAsync();
@@ -186,7 +195,7 @@ public sealed class ModelImportLimitTests(ModelImportLimitTests.Service service)
         public async Task<string> ListingAsync() => (await Client.GetJsonAsync("/api/v1/models")).GetRawText();
 
         /// <summary>The trained model's archive with its manifest changed by <paramref name="edit"/>.</summary>
-        public byte[] ArchiveWith(Action<JsonObject> edit)
+        public byte[] ArchiveWith(Action<JsonObject> edit, DateTimeOffset? modified = null)
         {
             var manifest = JsonNode.Parse(_entries.Single(e => e.Name == "manifest.json").Data)!.AsObject();
             edit(manifest);
@@ -196,7 +205,12 @@ public sealed class ModelImportLimitTests(ModelImportLimitTests.Service service)
                 foreach (var (name, data) in _entries)
                 {
                     var bytes = name == "manifest.json" ? Encoding.UTF8.GetBytes(manifest.ToJsonString()) : data;
-                    tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
+                    var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) };
+                    if (modified is { } time)
+                    {
+                        entry.ModificationTime = time;
+                    }
+                    tar.WriteEntry(entry);
                 }
             }
             return buffer.ToArray();
