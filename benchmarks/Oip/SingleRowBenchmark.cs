@@ -12,6 +12,8 @@ namespace ModelService.Oip.Bench;
 /// --grpc-channels HTTP/2 channels (1 by default, as a gRPC client multiplexes its calls on one channel).</summary>
 internal static class SingleRowBenchmark
 {
+    private const int WarmupSeconds = 10;
+
     private static readonly byte[] RestBody =
         """{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[0.5,0.5]}]}"""u8.ToArray();
 
@@ -19,7 +21,7 @@ internal static class SingleRowBenchmark
     {
         Console.WriteLine($"== single row: {options.Connections} callers ({options.Connections} HTTP/1.1 connections for REST, "
             + $"{options.GrpcChannels} HTTP/2 channel(s) for gRPC), {options.Duration} s per run, {options.Runs} runs each "
-            + "(after 5 s warm-up each), alternating");
+            + $"(after {WarmupSeconds} s warm-up each), alternating which goes first");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections })
         {
             BaseAddress = options.Rest,
@@ -29,14 +31,26 @@ internal static class SingleRowBenchmark
         {
             var clients = channels.Select(c => new GRPCInferenceService.GRPCInferenceServiceClient(c)).ToList();
             var request = GrpcRequest();
-            await RateAsync(options.Connections, 5, _ => RestAsync(http));
-            await RateAsync(options.Connections, 5, worker => GrpcAsync(clients[worker % clients.Count], request));
+            Func<int, Task> restCall = _ => RestAsync(http);
+            Func<int, Task> grpcCall = worker => GrpcAsync(clients[worker % clients.Count], request);
+            // Long enough for the JIT's tiering to settle on both paths before anything is timed.
+            await RateAsync(options.Connections, WarmupSeconds, restCall);
+            await RateAsync(options.Connections, WarmupSeconds, grpcCall);
             var rest = new List<double>();
             var grpc = new List<double>();
             for (var run = 0; run < options.Runs; run++)
             {
-                rest.Add(await RateAsync(options.Connections, options.Duration, _ => RestAsync(http)));
-                grpc.Add(await RateAsync(options.Connections, options.Duration, worker => GrpcAsync(clients[worker % clients.Count], request)));
+                // Each run swaps which goes first, so that a drift in the machine's speed favours neither.
+                if (run % 2 == 0)
+                {
+                    rest.Add(await RateAsync(options.Connections, options.Duration, restCall));
+                    grpc.Add(await RateAsync(options.Connections, options.Duration, grpcCall));
+                }
+                else
+                {
+                    grpc.Add(await RateAsync(options.Connections, options.Duration, grpcCall));
+                    rest.Add(await RateAsync(options.Connections, options.Duration, restCall));
+                }
                 Console.WriteLine($"REST {Stats.Format(rest[^1])} req/s, gRPC {Stats.Format(grpc[^1])} req/s");
             }
             var restRate = Stats.Median(rest);

@@ -21,6 +21,8 @@ internal static class InferenceSetup
         // gzip, deflate (the zlib format, as RFC 9110 has it and Triton's client sends it) and br.
         services.AddRequestDecompression();
 
+        // Stateless, so one instance serves every call instead of one activated per call.
+        services.AddSingleton<InferenceGrpcService>();
         services.AddGrpc();
         services.AddGrpcReflection();
         services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>()
