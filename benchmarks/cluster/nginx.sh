@@ -4,7 +4,7 @@
 # stopped gracefully (docker stop: SIGTERM, drain) or killed (kill -9 of its process; Docker restarts it). The rate is
 # measured for single-record requests (the proxy path dominates) and for 1,000-record requests (the replicas' CPU
 # dominates), with each replica's CPU limit at the compose default (2) and at 0.5, as for pods with CPU limits.
-# Usage (from anywhere, as root): bash benchmarks/cluster/run.sh
+# Usage (from anywhere, as root): bash benchmarks/cluster/nginx.sh
 # Environment: DURATION (s per rate run, 10), RUNS (rounds of each measurement, 3), CONNECTIONS (16), PORT (18190),
 # DOCKER_OFFLINE (../shared/tools/docker-offline.sh from the repository root; started when present), KEEP=1 to leave
 # the stack and Docker running afterwards.
