@@ -1,8 +1,9 @@
 """Cluster-mode measurements for docs/SCALING.md (run through run.sh, which starts PostgreSQL and publishes the app).
 
-drain:      N workers (each its own process, Training:Threads=1, normal CPU priority) drain JOBS one-epoch jobs queued through one API
-            replica; claims/s from the jobs' own start/finish times (the database's clock), and the database's share
-            of the CPU time the cluster spent meanwhile (postgres processes vs every service process, from /proc).
+drain:      JOBS one-epoch jobs are queued through one API replica, then N workers (each its own process,
+            Training:Threads=1, normal CPU priority) start and drain them; claims/s from the jobs' own start/finish
+            times (the database's clock), and the database's share of the CPU time spent meanwhile (the postgres
+            processes vs the workers' whole lives, start-up included, from /proc).
 activation: REPLICAS API replicas; an activation through replica 0, then every other replica polled (2 ms) until its
             /api/v1/models/active names the model; the figure per activation is the slowest replica.
 takeover:   two workers with Training:LeaseSeconds=KILL_LEASE; kill -9 of the worker running a job, then the time
@@ -155,25 +156,20 @@ def drain(args, workers):
     database = f"drain_{workers}_{int(time.time())}"
     createdb(args, database)
     api = Service(args, database, "api", run_jobs=False).wait_ready()
-    pool = [Service(args, database, f"worker-{i + 1}", run_jobs=True) for i in range(workers)]
-    for worker in pool:
-        worker.wait_ready()
+    pool = []
     try:
         dataset = upload(api, 100, 1)
-        warm = [submit(api, dataset) for _ in range(workers * 2)]
-        for job in warm:
-            assert wait_job(api, job, finished)["status"] == "succeeded"
-        pg = postgres_pids(args)
-        services = [api.process.pid] + [w.process.pid for w in pool]
-        before_pg, before_services = sum(map(cpu_ticks, pg)), sum(map(cpu_ticks, services))
-        wall = time.time()
+        # The whole queue is in place before any worker starts, so the drain measures the workers and the store, not
+        # how fast the replica accepts submissions.
         with ThreadPoolExecutor(8) as executor:
             jobs = list(executor.map(lambda _: submit(api, dataset), range(args.jobs)))
+        pg = postgres_pids(args)
+        before_pg = sum(map(cpu_ticks, pg))
+        pool = [Service(args, database, f"worker-{i + 1}", run_jobs=True) for i in range(workers)]
         for job in jobs:
             wait_job(api, job, finished)
-        wall = time.time() - wall
         pg_cpu = (sum(map(cpu_ticks, postgres_pids(args))) - before_pg) / CLK
-        services_cpu = (sum(map(cpu_ticks, services)) - before_services) / CLK
+        services_cpu = sum(cpu_ticks(w.process.pid) for w in pool) / CLK
         status, listed = http("GET", api.url + "/api/v1/training-jobs?limit=1000")
         mine = [j for j in listed if j["id"] in set(jobs)]
         assert all(j["status"] == "succeeded" for j in mine), [j for j in mine if j["status"] != "succeeded"][:1]
@@ -181,7 +177,7 @@ def drain(args, workers):
         per_worker = {}
         for j in mine:
             per_worker[j["worker"]] = per_worker.get(j["worker"], 0) + 1
-        return {"workers": workers, "jobs": len(mine), "drain_s": span, "wall_s": wall, "claims_per_s": len(mine) / span,
+        return {"workers": workers, "jobs": len(mine), "drain_s": span, "claims_per_s": len(mine) / span,
                 "db_cpu_s": pg_cpu, "service_cpu_s": services_cpu, "db_share": pg_cpu / (pg_cpu + services_cpu),
                 "per_worker": per_worker}
     finally:
@@ -275,15 +271,29 @@ def main():
     args.replicas = env_int("REPLICAS", 3)
     args.activations = env_int("ACTIVATIONS", 100)
     parts = os.environ.get("PARTS", "drain,activation,takeover").split(",")
-    print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print(f"machine: {os.cpu_count()} cores, load average {load} at the start; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if "drain" in parts:
-        print(f"\n== drain: {args.jobs} one-epoch jobs")
-        print("| workers | drain (s) | claims/s | DB CPU (s) | service CPU (s) | DB share | jobs per worker |")
-        print("|---|---|---|---|---|---|---|")
-        for n in [int(w) for w in os.environ.get("WORKERS", "1 2 4").split()]:
-            r = drain(args, n)
-            print(f"| {n} | {r['drain_s']:.1f} | {r['claims_per_s']:.1f} | {r['db_cpu_s']:.1f} | {r['service_cpu_s']:.1f} | "
-                  f"{100 * r['db_share']:.1f}% | {', '.join(str(v) for v in sorted(r['per_worker'].values()))} |", flush=True)
+        counts = [int(w) for w in os.environ.get("WORKERS", "1 2 4").split()]
+        rounds = env_int("ROUNDS", 3)
+        print(f"\n== drain: {args.jobs} one-epoch jobs; {rounds} rounds, worker counts interleaved in each")
+        print("| round | workers | drain (s) | claims/s | DB CPU (s) | worker CPU (s) | DB share | jobs per worker |")
+        print("|---|---|---|---|---|---|---|---|")
+        results = {n: [] for n in counts}
+        for round_ in range(1, rounds + 1):
+            for n in counts:
+                r = drain(args, n)
+                results[n].append(r)
+                print(f"| {round_} | {n} | {r['drain_s']:.1f} | {r['claims_per_s']:.1f} | {r['db_cpu_s']:.1f} | "
+                      f"{r['service_cpu_s']:.1f} | {100 * r['db_share']:.1f}% | "
+                      f"{', '.join(str(v) for v in sorted(r['per_worker'].values()))} |", flush=True)
+        print("\n| workers | median claims/s | vs 1 worker (median of per-round ratios) | median DB share |")
+        print("|---|---|---|---|")
+        for n in counts:
+            ratios = [r["claims_per_s"] / base["claims_per_s"] for r, base in zip(results[n], results[counts[0]])]
+            print(f"| {n} | {statistics.median(r['claims_per_s'] for r in results[n]):.1f} | {statistics.median(ratios):.2f}x | "
+                  f"{100 * statistics.median(r['db_share'] for r in results[n]):.1f}% |", flush=True)
     if "activation" in parts:
         r = activation(args)
         print(f"\n== activation to every replica: {r['activations']} activations, {r['replicas']} processes")

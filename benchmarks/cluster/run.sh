@@ -2,7 +2,7 @@
 # Cluster-mode figures for docs/SCALING.md: N workers draining a queue, activation fan-out, kill -9 takeover.
 # Publishes the service in Release, starts a private PostgreSQL cluster (initdb as the postgres user when run as
 # root, a free port, stopped at exit) and runs benchmarks/cluster/cluster_bench.py against it.
-# Knobs: JOBS (200), WORKERS ("1 2 4"), ACTIVATIONS (100), REPLICAS (3), KILLS (3), KILL_LEASE (5), PARTS
+# Knobs: JOBS (200), WORKERS ("1 2 4"), ROUNDS (3), ACTIVATIONS (100), REPLICAS (3), KILLS (3), KILL_LEASE (5), PARTS
 # (comma-separated subset of drain,activation,takeover; all by default).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
