@@ -10,6 +10,8 @@ internal static partial class PostgresMigrations
     public const long SchemaLock = 0x6D6F_6465_6C00_0001;
     public const long FirstModelLock = 0x6D6F_6465_6C00_0002;
 
+    /// <summary>No index covers lease_expires, so the heartbeat's once-a-second renewal can be a HOT update (no index
+    /// writes); the expiry sweep reads the few running jobs through jobs_status.</summary>
     private static readonly string[] Versions =
     [
         """
@@ -46,7 +48,6 @@ internal static partial class PostgresMigrations
             lease_expires timestamptz,
             cancel_requested boolean NOT NULL DEFAULT false);
         CREATE INDEX jobs_queue ON jobs (seq) WHERE status = 'queued';
-        CREATE INDEX jobs_leases ON jobs (lease_expires) WHERE status = 'running';
         CREATE INDEX jobs_status ON jobs (status, seq);
         CREATE INDEX jobs_pending_dataset ON jobs (dataset_id) WHERE status IN ('queued', 'running');
         CREATE TABLE job_epochs (

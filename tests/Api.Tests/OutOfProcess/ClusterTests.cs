@@ -152,8 +152,12 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
             return stopwatch.Elapsed;
         }));
 
-        log.WriteLine($"activation to predictions on each process: {string.Join(", ", seen.Select(s => $"{s.TotalMilliseconds:F0} ms"))}");
-        Assert.All(seen, s => Assert.True(s < TimeSpan.FromSeconds(2), $"A process took {s.TotalMilliseconds:F0} ms."));
+        log.WriteLine($"activation to predictions on each process (replicas, then workers): "
+            + string.Join(", ", seen.Select(s => $"{s.TotalMilliseconds:F0} ms")));
+        // The replicas are what a load balancer sends predictions to; workers follow too, and are held to the
+        // pointer poll plus loading the model on a busy machine.
+        Assert.All(seen[..2], s => Assert.True(s < TimeSpan.FromSeconds(2), $"A replica took {s.TotalMilliseconds:F0} ms."));
+        Assert.All(seen[2..], s => Assert.True(s < TimeSpan.FromSeconds(5), $"A worker took {s.TotalMilliseconds:F0} ms."));
     }
 
     [StoreFact]

@@ -15,7 +15,7 @@ public sealed class ServiceProcessesRunAlone;
 /// storage folder and a free loopback port, with its console output captured for assertion messages.</summary>
 public sealed class ServiceProcess : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly System.Diagnostics.Process _process;
     private readonly StringBuilder _output = new();
