@@ -32,6 +32,13 @@ internal static partial class AuthSetup
             {
                 LogWritesOpen(logger);
             }
+            else if (app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageProvider.Postgres)
+            {
+                // A key generated under each process's own storage root would differ between replicas behind one balancer.
+                throw new InvalidOperationException("Storage:Provider=postgres shares one store between processes, so they must "
+                    + "share one key: set Auth:ApiKeys (for example Auth__ApiKeys__0 from a Secret or .env), or "
+                    + "Auth:AllowAnonymousWrites=true to open writes.");
+            }
             else
             {
                 var file = ApiKeyFile.LoadOrCreate(app.Services.GetRequiredService<StoragePaths>().Root);

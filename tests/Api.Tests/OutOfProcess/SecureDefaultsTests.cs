@@ -55,4 +55,20 @@ public sealed class SecureDefaultsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_storage, "api-key")));
         Assert.Contains("No API key is configured", service.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_shared_postgres_store_without_a_configured_key_refuses_to_start_and_says_why()
+    {
+        // Replicas behind one balancer would each generate a different key; the service must not start that way.
+        var (exitCode, output) = await ServiceProcess.RunUntilExitAsync(_storage, new Dictionary<string, string>
+        {
+            ["Auth__AllowAnonymousWrites"] = "false",
+            ["Storage__Provider"] = "postgres",
+            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Database=unused",
+        }, TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("must share one key", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_storage, "api-key")));
+    }
 }

@@ -111,6 +111,17 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>Starts the service and waits for it to exit by itself, as a refused start-up does; returns its exit code
+    /// and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string storageRoot,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
+    {
+        using var service = new ServiceProcess(storageRoot, environment);
+        using var wait = new CancellationTokenSource(timeout);
+        await service._process.WaitForExitAsync(wait.Token);
+        return (service._process.ExitCode, service.Output);
+    }
+
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
     public void KillHard()
     {
