@@ -32,11 +32,26 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
         Server = await PostgresServer.GetRestartableAsync();
         ConnectionString = await Server.CreateDatabaseAsync();
-        var started = await Task.WhenAll(
+        Task<ServiceProcess>[] starting =
+        [
             StartAsync("replica-a", runJobs: false), StartAsync("replica-b", runJobs: false),
-            StartAsync("worker-1", runJobs: true), StartAsync("worker-2", runJobs: true));
-        Replicas = started[..2];
-        Workers.AddRange(started[2..]);
+            StartAsync("worker-1", runJobs: true), StartAsync("worker-2", runJobs: true),
+        ];
+        try
+        {
+            var started = await Task.WhenAll(starting);
+            Replicas = started[..2];
+            Workers.AddRange(started[2..]);
+        }
+        catch
+        {
+            // A process that did start must not outlive the failed fixture.
+            foreach (var task in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                task.Result.Dispose();
+            }
+            throw;
+        }
     }
 
     public Task<ServiceProcess> StartAsync(string name, bool runJobs)

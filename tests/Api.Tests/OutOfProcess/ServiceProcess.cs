@@ -17,6 +17,8 @@ public sealed class ServiceProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
+    private static readonly HashSet<int> HandedOut = [];
+
     private readonly System.Diagnostics.Process _process;
     private readonly StringBuilder _output = new();
 
@@ -202,10 +204,22 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>A port free now and never handed out before in this test run: the kernel often gives a port just
+    /// released to the next caller, and processes started side by side (two ports each) must not collide.</summary>
     private static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }
