@@ -6,8 +6,12 @@ namespace ModelService.Api.Local;
 
 /// <summary>Model folders under <c>models/{id}</c> (written atomically by <see cref="ModelArtifact.Save"/>) and the
 /// <c>active-model</c> pointer file (replaced atomically).</summary>
-internal sealed class LocalModelStore(StoragePaths paths, LocalStoreLock storeLock, StoreSignals signals) : IModelStore
+internal sealed partial class LocalModelStore(StoragePaths paths, LocalStoreLock storeLock, StoreSignals signals,
+    ILogger<LocalModelStore> logger) : IModelStore
 {
+    // Listings repeat; each invalid model is logged once per process.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
+
     public IReadOnlyList<ModelEntry> List() =>
         [.. Directory.EnumerateDirectories(paths.Models).Select(Path.GetFileName).OfType<string>().Where(Ids.IsModelId).Select(Describe)];
 
@@ -97,10 +101,23 @@ internal sealed class LocalModelStore(StoragePaths paths, LocalStoreLock storeLo
             var manifest = ModelArtifact.ReadManifest(File.ReadAllBytes(Path.Combine(folder, ModelArtifact.ManifestFileName)), $"model {id}");
             return new ModelEntry(id, manifest.CreatedAt, manifest, null);
         }
-        catch (Exception e) when (e is InvalidModelArtifactException or IOException)
+        catch (Exception e) when (e is InvalidModelArtifactException or IOException or UnauthorizedAccessException)
         {
+            // The listing is readable by anyone: it names the model and the file; the log has the folder and the cause.
+            if (_reported.TryAdd(id, 0))
+            {
+                LogUnreadable(logger, e, id, folder);
+            }
             var created = new DateTimeOffset(Directory.GetCreationTimeUtc(folder), TimeSpan.Zero);
-            return new ModelEntry(id, created, null, e is FileNotFoundException ? $"model {id} has no {ModelArtifact.ManifestFileName}." : e.Message);
+            return new ModelEntry(id, created, null, e switch
+            {
+                InvalidModelArtifactException => e.Message,
+                FileNotFoundException => $"model {id} has no {ModelArtifact.ManifestFileName}.",
+                _ => $"model {id}'s {ModelArtifact.ManifestFileName} cannot be read; the error has been logged.",
+            });
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {ModelId} in {ModelFolder} is listed as invalid")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string modelId, string modelFolder);
 }

@@ -18,7 +18,8 @@ public sealed class StoragePathDisclosureTests : IDisposable
 
         // A second host reads the store afresh, as a restarted service would.
         using var restarted = new ModelServiceFactory(null, _factory.StorageRoot);
-        var fresh = restarted.CreateClient();
+        var log = new CapturedLog();
+        var fresh = CapturedLog.Client(restarted, log);
         var listing = await fresh.GetAsync(new Uri("/api/v1/models", UriKind.Relative));
         var activate = await fresh.PostAsync(new Uri($"/api/v1/models/{modelId}/activate", UriKind.Relative), null);
         var download = await fresh.GetAsync(new Uri($"/api/v1/models/{modelId}/artifact", UriKind.Relative));
@@ -35,6 +36,9 @@ public sealed class StoragePathDisclosureTests : IDisposable
             Assert.DoesNotContain(_factory.StorageRoot, text, StringComparison.Ordinal);
             Assert.DoesNotContain(Path.GetTempPath(), text, StringComparison.Ordinal);
         }
+        // The operator's log keeps what the answers leave out.
+        Assert.Contains(log.Lines, line => line.Contains(modelId, StringComparison.Ordinal)
+            && line.Contains(Path.Combine(_factory.StorageRoot, "models", modelId), StringComparison.Ordinal));
     }
 
     public void Dispose() => _factory.Dispose();
