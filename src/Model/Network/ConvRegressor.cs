@@ -223,17 +223,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
         }
     }
 
-    private Tensor? Find(TensorRole role, int layer)
-    {
-        for (var i = 0; i < _layout.Count; i++)
-        {
-            if (_layout[i].Role == role && _layout[i].Layer == layer)
-            {
-                return _tensors[i];
-            }
-        }
-        return null;
-    }
+    private Tensor? Find(TensorRole role, int layer) => NetworkTensors.Find(_layout, _tensors, role, layer);
 
     private sealed record Hidden(
         int Out, int In, Tensor Weight, Tensor Bias, Tensor? NormWeight, Tensor? NormBias, Tensor? RunningMean, Tensor? RunningVar);

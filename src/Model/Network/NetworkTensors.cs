@@ -51,4 +51,19 @@ internal static class NetworkTensors
         tensors.Add(new("output.bias", [1], TensorRole.DenseBias, -1));
         return tensors;
     }
+
+    /// <summary>The value paired with the tensor of <paramref name="role"/> in hidden layer <paramref name="layer"/> (-1 for
+    /// the dense output), or null when the network has none (batch norm off).</summary>
+    public static T? Find<T>(IReadOnlyList<NetworkTensor> layout, IReadOnlyList<T> values, TensorRole role, int layer)
+        where T : class
+    {
+        for (var i = 0; i < layout.Count; i++)
+        {
+            if (layout[i].Role == role && layout[i].Layer == layer)
+            {
+                return values[i];
+            }
+        }
+        return null;
+    }
 }
