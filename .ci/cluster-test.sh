@@ -23,17 +23,8 @@ fail() {
     docker compose logs --no-color --tail=40 >&2 2>/dev/null || true
     exit 1
 }
-
-need_tools() {
-    local missing=()
-    command -v curl >/dev/null || missing+=(curl)
-    command -v jq >/dev/null || missing+=(jq)
-    if ((${#missing[@]})); then
-        step "installing ${missing[*]}"
-        apt-get -o DPkg::Lock::Timeout=600 update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 
 cleanup() {
     local rc=$?
@@ -43,20 +34,6 @@ cleanup() {
     if [[ -f $DOCKER_OFFLINE ]]; then bash "$DOCKER_OFFLINE" down || true; fi
     rm -rf "$work"
     exit "$rc"
-}
-
-# http METHOD PATH [curl args...]: prints nothing, sets STATUS and BODY.
-http() {
-    local method=$1 path=$2 out
-    shift 2
-    out=$(curl -sS -X "$method" -w '\n%{http_code}' "$@" "$BASE$path") || fail "$method $path: no answer"
-    STATUS=${out##*$'\n'}
-    BODY=${out%$'\n'*}
-}
-
-expect() {
-    local want=$1 what=$2
-    [[ $STATUS == "$want" ]] || fail "$what: expected HTTP $want, got $STATUS: $BODY"
 }
 
 predict() {

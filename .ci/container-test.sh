@@ -19,16 +19,8 @@ fail() {
     docker compose logs --no-color --tail=80 api >&2 2>/dev/null || true
     exit 1
 }
-
-need_tools() {
-    local missing=()
-    command -v curl >/dev/null || missing+=(curl)
-    command -v jq >/dev/null || missing+=(jq)
-    if ((${#missing[@]})); then
-        step "installing ${missing[*]}"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 
 cleanup() {
     local rc=$?
@@ -36,20 +28,6 @@ cleanup() {
     docker compose down -v --remove-orphans >/dev/null 2>&1 || true
     if [[ -f $DOCKER_OFFLINE ]]; then bash "$DOCKER_OFFLINE" down || true; fi
     exit "$rc"
-}
-
-# http METHOD PATH [curl args...]: prints the body, sets STATUS.
-http() {
-    local method=$1 path=$2 out
-    shift 2
-    out=$(curl -sS -X "$method" -w '\n%{http_code}' "$@" "$BASE$path") || fail "$method $path: no answer"
-    STATUS=${out##*$'\n'}
-    BODY=${out%$'\n'*}
-}
-
-expect() {
-    local want=$1 what=$2
-    [[ $STATUS == "$want" ]] || fail "$what: expected HTTP $want, got $STATUS: $BODY"
 }
 
 wait_healthy() {
