@@ -1,11 +1,18 @@
+using ModelService.Api.Auth;
 using ModelService.Api.Datasets;
+using ModelService.Api.Errors;
 using ModelService.Api.Health;
 using ModelService.Api.Inference;
 using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
+using ModelService.Api.Limits;
+using ModelService.Api.Logging;
 using ModelService.Api.Models;
 using ModelService.Api.Observability;
+using ModelService.Api.OpenApi;
 using ModelService.Api.Predictions;
 using ModelService.Api.StatusPage;
+using ModelService.Api.Storage;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
+using ModelService.Api.Limits;
 using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;

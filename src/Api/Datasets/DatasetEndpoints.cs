@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Auth;
+using ModelService.Api.Errors;
+using ModelService.Api.Limits;
+using ModelService.Api.OpenApi;
 using ModelService.Api.Training;
 using ModelService.Model.Data;
 

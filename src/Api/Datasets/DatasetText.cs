@@ -1,4 +1,4 @@
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
 
 namespace ModelService.Api.Datasets;
 

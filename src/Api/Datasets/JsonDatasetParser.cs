@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
+using ModelService.Api.Json;
+using ModelService.Api.Limits;
 using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;

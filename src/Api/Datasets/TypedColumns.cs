@@ -1,5 +1,5 @@
 using System.Globalization;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
 using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 

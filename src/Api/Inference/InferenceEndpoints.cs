@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Auth;
+using ModelService.Api.Errors;
+using ModelService.Api.Limits;
+using ModelService.Api.OpenApi;
 using ModelService.Model.Inference;
 
 namespace ModelService.Api.Inference;

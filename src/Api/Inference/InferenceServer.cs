@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Reflection;
 using Microsoft.Extensions.Options;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Api.Observability;
 using ModelService.Api.Predictions;

@@ -2,6 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Predictions;
 using ModelService.Api.Training;
+using ModelService.Api.Auth;
+using ModelService.Api.Limits;
+using ModelService.Api.Storage;
 
 namespace ModelService.Api.Infrastructure;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
+using ModelService.Api.Storage;
 using ModelService.Api.Training;
 using ModelService.Model.Artifacts;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 
 namespace ModelService.Api.Local;
 

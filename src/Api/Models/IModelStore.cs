@@ -28,7 +28,7 @@ internal interface IModelStore
     string? ReadActivePointer();
 
     /// <summary>Points every process at <paramref name="id"/>; the change is announced through
-    /// <see cref="Infrastructure.StoreSignals.ActiveModelChanged"/>.</summary>
+    /// <see cref="Storage.StoreSignals.ActiveModelChanged"/>.</summary>
     void SetActive(string id);
 
     /// <summary>Stores and activates <paramref name="create"/>'s model only if the store has no model at all, as one

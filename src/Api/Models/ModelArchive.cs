@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
 using ModelService.Model.Artifacts;
 
 namespace ModelService.Api.Models;

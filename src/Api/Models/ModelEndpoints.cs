@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Auth;
+using ModelService.Api.Errors;
 
 namespace ModelService.Api.Models;
 

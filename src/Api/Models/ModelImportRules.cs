@@ -1,4 +1,5 @@
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
+using ModelService.Api.Limits;
 using ModelService.Api.Training;
 using ModelService.Model.Artifacts;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 

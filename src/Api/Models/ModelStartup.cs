@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Model.Artifacts;
 
 namespace ModelService.Api.Models;

@@ -46,7 +46,7 @@ internal static class TarHeaderScan
                 metadata += size;
                 if (metadata > limits.MaxHeaderBytes)
                 {
-                    throw Infrastructure.ApiProblemException.TooLarge(
+                    throw Errors.ApiProblemException.TooLarge(
                         $"The archive's PAX and long-name headers hold more than {limits.MaxHeaderBytes} bytes (Limits:MaxArchiveHeaderBytes).");
                 }
                 var data = new byte[Padded(size)];

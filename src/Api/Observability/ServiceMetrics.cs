@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Api.Training;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using Npgsql;
 
 namespace ModelService.Api.Postgres;

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ModelService.Api.Datasets;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
+using ModelService.Api.Storage;
 using ModelService.Model.Data;
 
 namespace ModelService.Api.Postgres;

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
+using ModelService.Api.Storage;
 using ModelService.Api.Training;
 using ModelService.Model.Artifacts;
 using Npgsql;

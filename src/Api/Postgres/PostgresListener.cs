@@ -1,4 +1,4 @@
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using Npgsql;
 
 namespace ModelService.Api.Postgres;

@@ -1,4 +1,4 @@
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Model.Artifacts;
 using Npgsql;

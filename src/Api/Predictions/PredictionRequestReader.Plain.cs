@@ -1,6 +1,5 @@
 using System.Text;
 using csFastFloat;
-using ModelService.Api.Infrastructure;
 using ModelService.Model.Data;
 using ModelService.Model.Inference;
 using ModelService.Model.Preprocessing;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using CommunityToolkit.HighPerformance.Buffers;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Errors;
 using ModelService.Model.Inference;
 
 namespace ModelService.Api.Predictions;

@@ -23,7 +23,7 @@ internal interface IJobStore
     bool TryCancelQueued(string id, string reason);
 
     /// <summary>Asks the worker running <paramref name="id"/> to stop (it hears of it through
-    /// <see cref="Infrastructure.StoreSignals.CancelRequested"/> or its next heartbeat); false when the job is not running.</summary>
+    /// <see cref="Storage.StoreSignals.CancelRequested"/> or its next heartbeat); false when the job is not running.</summary>
     bool RequestCancel(string id);
 
     /// <summary>Jobs whose lease expired go back to the queue, or fail once they have had <paramref name="maxAttempts"/>

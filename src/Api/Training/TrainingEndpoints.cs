@@ -2,7 +2,11 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Datasets;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Auth;
+using ModelService.Api.Errors;
+using ModelService.Api.Limits;
+using ModelService.Api.OpenApi;
+using ModelService.Api.Storage;
 
 namespace ModelService.Api.Training;
 

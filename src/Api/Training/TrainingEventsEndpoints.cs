@@ -4,7 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Auth;
+using ModelService.Api.Errors;
+using ModelService.Api.Storage;
 
 namespace ModelService.Api.Training;
 

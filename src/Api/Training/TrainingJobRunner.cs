@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Datasets;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Api.Observability;
 using ModelService.Model.Artifacts;

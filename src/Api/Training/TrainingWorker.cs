@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Model.Artifacts;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Datasets;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Api.Training;
 using ModelService.Model.Artifacts;

@@ -1,4 +1,4 @@
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Auth;
 
 /// <summary>API keys (section "Auth"). With no key configured, Development leaves writes open (with a warning at
 /// start-up); every other environment requires the key stored under the storage root (<see cref="ApiKeyFile"/>,

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Limits;
 
 /// <summary>Per-client fixed-window limits (section "RateLimiting"); the defaults are generous so that load tests and
 /// batch clients are not throttled.</summary>

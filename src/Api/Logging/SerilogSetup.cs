@@ -2,7 +2,7 @@ using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Logging;
 
 internal static class SerilogSetup
 {

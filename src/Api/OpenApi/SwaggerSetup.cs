@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using ModelService.Api.Auth;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.OpenApi;
 
 /// <summary>An example request body shown (and pre-filled) in Swagger UI.</summary>
 internal sealed record RequestExampleMetadata(string ContentType, string Example);

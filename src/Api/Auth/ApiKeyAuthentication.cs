@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Auth;
 
 internal static class ApiPolicies
 {

@@ -2,8 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using ModelService.Api.Storage;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Errors;
 
 /// <summary>Turns every exception into a problem response: bad input keeps its 4xx status and message, anything else
 /// is a 500 whose detail reveals nothing about the code.</summary>

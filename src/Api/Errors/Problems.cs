@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Errors;
 
 /// <summary>The typed problem results handlers return; every one names what went wrong.</summary>
 internal static class Problems

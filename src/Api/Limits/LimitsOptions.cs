@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Limits;
 
 /// <summary>Request and dataset size limits (section "Limits").</summary>
 internal sealed class LimitsOptions

@@ -1,7 +1,8 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
+using ModelService.Api.Errors;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Limits;
 
 /// <summary>A request body read whole into memory; release it with <see cref="Dispose"/>. The buffer grows with the
 /// bytes that actually arrive (never with the Content-Length a client declares), and a body that grows past

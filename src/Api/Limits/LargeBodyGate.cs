@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using ModelService.Api.Errors;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Limits;
 
 /// <summary>The slots a request body needs to grow past <see cref="LimitsOptions.LargeBodyBytes"/>: with at most
 /// <see cref="LimitsOptions.MaxConcurrentLargeBodies"/> held, large bodies cost at most that many times

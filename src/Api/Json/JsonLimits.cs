@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using ModelService.Api.Errors;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Json;
 
 /// <summary>What every JSON body must satisfy before it is read: strict UTF-8 and a bounded nesting depth.</summary>
 internal static class JsonLimits

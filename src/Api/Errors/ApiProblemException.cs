@@ -1,4 +1,4 @@
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Errors;
 
 /// <summary>Bad input found deep inside a parser; answered as a problem with <see cref="StatusCode"/> and, when a
 /// field is named, an <c>errors</c> entry for it.</summary>

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>Where datasets, models and the job database live (section "Storage").</summary>
 internal sealed class StorageOptions

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>Writes whose result is either the old file or the complete new one, never a torn mix.</summary>
 internal static class AtomicFile

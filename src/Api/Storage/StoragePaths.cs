@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>The resolved folders and files under <see cref="StorageOptions.Root"/>.</summary>
 internal sealed class StoragePaths

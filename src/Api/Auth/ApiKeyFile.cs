@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Auth;
 
 /// <summary>The API key a service outside Development generates for itself when none is configured: 32 random bytes,
 /// base64url, in <c>{Storage:Root}/api-key</c>, readable by the service's user only.</summary>

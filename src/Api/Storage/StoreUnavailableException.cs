@@ -1,4 +1,4 @@
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>The shared store cannot be reached right now (a database restart, a network partition); answered 503 with
 /// Retry-After, and retried by the client.</summary>

@@ -7,8 +7,9 @@ using ModelService.Api.Local;
 using ModelService.Api.Models;
 using ModelService.Api.Postgres;
 using ModelService.Api.Training;
+using ModelService.Api.Limits;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 internal static partial class StorageSetup
 {

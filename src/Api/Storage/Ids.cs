@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>Opaque ids: a kind prefix and 12 random URL-safe characters. The strict pattern keeps any id that reaches
 /// the file system from naming anything outside its folder.</summary>

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>This process as one member of a cluster (section "Cluster").</summary>
 internal sealed class ClusterOptions

@@ -5,7 +5,7 @@ using ModelService.Api.Models;
 using ModelService.Api.Predictions;
 using ModelService.Api.Training;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Json;
 
 /// <summary>Source-generated serialisation for every DTO (camelCase; unknown request properties are errors, so a
 /// misspelt option is not silently ignored).</summary>

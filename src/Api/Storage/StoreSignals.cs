@@ -1,4 +1,4 @@
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Storage;
 
 /// <summary>Changes made by any process sharing the store, announced to this one: the local provider raises them as
 /// it writes, the PostgreSQL provider when a notification arrives. Handlers must be quick and never throw.</summary>

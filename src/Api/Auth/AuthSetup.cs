@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using ModelService.Api.Storage;
 
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Auth;
 
 internal static partial class AuthSetup
 {

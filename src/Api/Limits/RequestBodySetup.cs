@@ -1,4 +1,4 @@
-namespace ModelService.Api.Infrastructure;
+namespace ModelService.Api.Limits;
 
 internal static class RequestBodySetup
 {
