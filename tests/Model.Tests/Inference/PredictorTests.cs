@@ -46,7 +46,7 @@ public sealed class PredictorTests
         bool batchNorm)
     {
         var spec = new NetworkSpec(height, width, channels, hidden, activation, BatchNorm: batchNorm);
-        var predictor = new Predictor(Models.Random(spec, seed: 7));
+        var predictor = new Predictor(RandomModel.Create(spec, seed: 7));
         const int rowCount = 600; // two whole blocks of 256 and a partial one
         var random = new Random(3);
         var rows = Enumerable.Range(0, rowCount * spec.InputSize).Select(_ => FeatureValue.FromNumber((random.NextDouble() * 6) - 3)).ToArray();
@@ -133,7 +133,7 @@ public sealed class PredictorTests
     public void Managed_predictions_match_the_TorchSharp_network_on_multi_position_inputs()
     {
         var spec = new NetworkSpec(2, 2, 2, [5, 3], Activation.Gelu, BatchNorm: true);
-        var model = Models.Random(spec, seed: 11);
+        var model = RandomModel.Create(spec, seed: 11);
         var data = TestData.HousePrices(rows: 64, seed: 5);
         var rows = Enumerable.Range(0, 64 * 8)
             .Select(i => FeatureValue.FromNumber(data["price"].Numbers![i / 8] / 1e5 * ((i % 8) - 3.5)))

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Errors;
 
 /// <summary>One bad request: where it goes, what it carries and the problem it must get back. Paths and bodies may
 /// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model) and {job} (a finished

@@ -8,11 +8,11 @@ using static TorchSharp.torch;
 namespace ModelService.Model.Tests;
 
 /// <summary>Builds trained-model objects around networks the tests set up by hand.</summary>
-internal static class Models
+internal static class RandomModel
 {
     /// <summary>A model of <paramref name="spec"/> with random weights (and random batch-norm statistics), numeric
     /// features f0..fN standardised as-is, and an identity target scaling.</summary>
-    public static TrainedModel Random(NetworkSpec spec, int seed)
+    public static TrainedModel Create(NetworkSpec spec, int seed)
     {
         using var generator = new Generator((ulong)seed);
         using var module = new ConvRegressor(spec, generator);

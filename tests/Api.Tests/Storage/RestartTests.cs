@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Training;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Storage;
 
 /// <summary>A second service on the same storage folder plays the restarted process.</summary>
 public sealed class RestartTests : IDisposable

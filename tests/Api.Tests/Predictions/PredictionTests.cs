@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Predictions;
 
 /// <summary>Predictions against the bundled default model (price = 500000 * square_footage + 100000 * rooms).</summary>
 public sealed class PredictionTests : IClassFixture<ModelServiceFactory>

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Datasets;
 
 public sealed class DatasetTests : IDisposable
 {

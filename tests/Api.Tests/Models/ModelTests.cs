@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Models;
 
 public sealed class ModelTests : IDisposable
 {

@@ -2,7 +2,7 @@ using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Inference;
 
-namespace ModelService.Model.Tests;
+namespace ModelService.Model.Tests.Artifacts;
 
 public sealed class DefaultModelTests
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Training;
 
 /// <summary>Queue capacity and cancellation, with a one-slot queue and a long job holding the worker.</summary>
 public sealed class QueueTests : IDisposable

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Auth;
 
 public sealed class AuthTests
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Training;
 
 public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
 {

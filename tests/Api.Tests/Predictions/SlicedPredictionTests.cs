@@ -7,7 +7,7 @@ using ModelService.Api.Models;
 using ModelService.Api.Predictions;
 using ModelService.Model.Inference;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Predictions;
 
 /// <summary>Large prediction requests are parsed, scored and formatted in slices on several cores. Here every body is
 /// sliced (Predictions:ParallelMinBytes = 1) and compared with the same body read sequentially: the answers, and the

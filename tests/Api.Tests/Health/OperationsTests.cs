@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace ModelService.Api.Tests;
+namespace ModelService.Api.Tests.Health;
 
 public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
 {
