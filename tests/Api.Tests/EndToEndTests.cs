@@ -41,7 +41,7 @@ public sealed class EndToEndTests : IDisposable
         var modelId = job.GetProperty("modelId").GetString()!;
 
         var activated = await client.PostAsync(new Uri($"/api/v1/models/{modelId}/activate", UriKind.Relative), null);
-        await Api.ExpectAsync(activated, HttpStatusCode.OK);
+        await ServiceApi.ExpectAsync(activated, HttpStatusCode.OK);
 
         var fresh = TestData.Houses(500, seed: 2024);
         var predictions = await client.PredictAsync(new { records = fresh.Select(h => new { square_footage = h.SquareFootage, rooms = h.Rooms }) });
@@ -84,7 +84,7 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(features["total_bedrooms"].GetProperty("imputeValue").GetDouble() > 0);
         Assert.True(model.GetProperty("metrics").GetProperty("validation").GetProperty("r2").GetDouble() > 0.4);
 
-        var response = await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody($$"""
+        var response = await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody($$"""
             {"modelId": "{{model.GetProperty("id").GetString()}}", "records": [
               {"longitude": -122.23, "latitude": 37.88, "housing_median_age": 41, "total_rooms": 880, "total_bedrooms": null,
                "population": 322, "households": 126, "median_income": 8.3252, "ocean_proximity": "NEAR BAY"},
@@ -95,7 +95,7 @@ public sealed class EndToEndTests : IDisposable
             ]}
             """));
 
-        var predictions = (await Api.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("predictions").EnumerateArray()
+        var predictions = (await ServiceApi.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("predictions").EnumerateArray()
             .Select(p => p.GetDouble()).ToArray();
         Assert.Equal(3, predictions.Length);
         Assert.All(predictions, p => Assert.InRange(p, -100_000, 1_000_000));
@@ -106,6 +106,6 @@ public sealed class EndToEndTests : IDisposable
             modelId = model.GetProperty("id").GetString(),
             records = new[] { new { median_income = "8.3" } },
         });
-        await Api.ExpectProblemAsync(typo, HttpStatusCode.BadRequest, "records[0].median_income");
+        await ServiceApi.ExpectProblemAsync(typo, HttpStatusCode.BadRequest, "records[0].median_income");
     }
 }

@@ -35,15 +35,15 @@ public sealed class AuthTests
         var dataset = await owner.UploadCsvAsync(Csv);
         var id = dataset.GetProperty("id").GetString();
 
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv(Csv)), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/datasets/{id}", UriKind.Relative)), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
-            Api.JsonBody($$"""{"datasetId": "{{id}}", "target": "y"}""")), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/cancel", UriKind.Relative), null),
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Csv(Csv)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/datasets/{id}", UriKind.Relative)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
+            ServiceApi.JsonBody($$"""{"datasetId": "{{id}}", "target": "y"}""")), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/cancel", UriKind.Relative), null),
             HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_AAAAAAAAAAAA/activate", UriKind.Relative), null),
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_AAAAAAAAAAAA/activate", UriKind.Relative), null),
             HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri("/api/v1/models/mdl_AAAAAAAAAAAA", UriKind.Relative)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri("/api/v1/models/mdl_AAAAAAAAAAAA", UriKind.Relative)), HttpStatusCode.Unauthorized);
 
         Assert.Single((await owner.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
         Assert.Empty((await owner.GetJsonAsync("/api/v1/training-jobs")).EnumerateArray());
@@ -67,7 +67,7 @@ public sealed class AuthTests
         await client.GetJsonAsync("/api/v1/datasets");
         await client.GetJsonAsync("/api/v1/training-jobs");
         await client.GetJsonAsync("/api/v1/models");
-        var unauthorised = await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody("{}"));
+        var unauthorised = await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody("{}"));
         Assert.NotEqual(HttpStatusCode.Unauthorized, unauthorised.StatusCode);
     }
 
@@ -78,10 +78,10 @@ public sealed class AuthTests
         var anonymous = factory.CreateClient();
         var owner = factory.CreateClient(ModelServiceFactory.ApiKey);
 
-        await Api.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/datasets", UriKind.Relative)), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/models", UriKind.Relative)), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/training-jobs", UriKind.Relative)), HttpStatusCode.Unauthorized);
-        await Api.ExpectProblemAsync(await anonymous.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody("{}")),
+        await ServiceApi.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/datasets", UriKind.Relative)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/models", UriKind.Relative)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await anonymous.GetAsync(new Uri("/api/v1/training-jobs", UriKind.Relative)), HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(await anonymous.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody("{}")),
             HttpStatusCode.Unauthorized);
         await owner.GetJsonAsync("/api/v1/datasets");
         var health = await anonymous.GetAsync(new Uri("/health/live", UriKind.Relative));
@@ -111,9 +111,9 @@ public sealed class AuthTests
         const string wrong = "wrong-key-fedcba9876543210";
 
         await CapturedLog.Client(factory, log, ModelServiceFactory.ApiKey).UploadCsvAsync(Csv);
-        var refused = await CapturedLog.Client(factory, log, wrong).PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv(Csv));
+        var refused = await CapturedLog.Client(factory, log, wrong).PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Csv(Csv));
 
-        await Api.ExpectProblemAsync(refused, HttpStatusCode.Unauthorized);
+        await ServiceApi.ExpectProblemAsync(refused, HttpStatusCode.Unauthorized);
         // The request log line is written as the response completes, which can be just after the client has it.
         static bool IsRefusalLine(string l) => l.Contains("/api/v1/datasets", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal);
         for (var wait = 0; wait < 100 && !log.Lines.Any(IsRefusalLine); wait++)

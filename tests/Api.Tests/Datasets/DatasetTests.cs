@@ -22,9 +22,9 @@ public sealed class DatasetTests : IDisposable
         var client = _factory.CreateClient();
         var csv = "size,colour,\"note, free text\",price\n1.5,red,\"a, b\",100\n2.5,,\"line one\nline two\",200\n,blue,\"say \"\"hi\"\"\",300\n";
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets?name=shop", UriKind.Relative), Api.Csv(csv));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets?name=shop", UriKind.Relative), ServiceApi.Csv(csv));
 
-        var info = await Api.ExpectAsync(response, HttpStatusCode.Created);
+        var info = await ServiceApi.ExpectAsync(response, HttpStatusCode.Created);
         var id = info.GetProperty("id").GetString()!;
         Assert.Equal($"/api/v1/datasets/{id}", response.Headers.Location?.OriginalString);
         Assert.Equal("shop", info.GetProperty("name").GetString());
@@ -91,8 +91,8 @@ public sealed class DatasetTests : IDisposable
 
         var deleted = await client.DeleteAsync(new Uri($"/api/v1/datasets/{firstId}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/datasets/{firstId}", UriKind.Relative)), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/datasets/{firstId}", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/datasets/{firstId}", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/datasets/{firstId}", UriKind.Relative)), HttpStatusCode.NotFound);
         list = await client.GetJsonAsync("/api/v1/datasets");
         Assert.Equal([second.GetProperty("id").GetString()], list.EnumerateArray().Select(d => d.GetProperty("id").GetString()));
     }
@@ -106,8 +106,8 @@ public sealed class DatasetTests : IDisposable
     {
         var client = _factory.CreateClient();
 
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri(path, UriKind.Relative)), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri(path, UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri(path, UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri(path, UriKind.Relative)), HttpStatusCode.NotFound);
     }
 
     public static TheoryData<string, string> BadCsv => new()
@@ -133,9 +133,9 @@ public sealed class DatasetTests : IDisposable
     {
         var client = _factory.CreateClient();
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv(csv));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Csv(csv));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Empty((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_factory.StorageRoot, "datasets")));
     }
@@ -165,9 +165,9 @@ public sealed class DatasetTests : IDisposable
     {
         var client = _factory.CreateClient();
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.JsonBody(json));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.JsonBody(json));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Empty((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
     }
 
@@ -177,9 +177,9 @@ public sealed class DatasetTests : IDisposable
         var client = _factory.CreateClient();
         byte[] latin1 = [.. Encoding.ASCII.GetBytes("name,y\ncaf"), 0xE9, .. Encoding.ASCII.GetBytes(",1\n")];
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Bytes(latin1, "text/csv"));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Bytes(latin1, "text/csv"));
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
         Assert.Contains("UTF-8", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -189,9 +189,9 @@ public sealed class DatasetTests : IDisposable
         var client = _factory.CreateClient();
         byte[] withBom = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("a,y\n1,2\n")];
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Bytes(withBom, "text/csv"));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Bytes(withBom, "text/csv"));
 
-        var info = await Api.ExpectAsync(response, HttpStatusCode.Created);
+        var info = await ServiceApi.ExpectAsync(response, HttpStatusCode.Created);
         Assert.Equal("a", info.GetProperty("columns")[0].GetProperty("name").GetString());
     }
 
@@ -210,7 +210,7 @@ public sealed class DatasetTests : IDisposable
 
         var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), content);
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
         Assert.Empty((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
     }
 
@@ -220,9 +220,9 @@ public sealed class DatasetTests : IDisposable
         var client = _factory.CreateClient();
         var csv = "a,y\n" + string.Concat(Enumerable.Repeat("1234567890,1234567890\n", 300));
 
-        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv(csv));
+        var response = await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Csv(csv));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
         Assert.Empty((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
     }
 

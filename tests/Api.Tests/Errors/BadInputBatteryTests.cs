@@ -202,7 +202,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
 
         var response = await service.Client.SendAsync(request);
 
-        var problem = await Api.ExpectProblemAsync(response, (HttpStatusCode)bad.Status, bad.Field);
+        var problem = await ServiceApi.ExpectProblemAsync(response, (HttpStatusCode)bad.Status, bad.Field);
         if (bad.Field is not null)
         {
             Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("errors").GetProperty(bad.Field)[0].GetString()));

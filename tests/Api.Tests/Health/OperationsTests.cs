@@ -22,7 +22,7 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
     {
         var response = await _factory.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("model").GetProperty("status").GetString());
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("storage").GetProperty("status").GetString());
     }
@@ -37,9 +37,9 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/models/active", UriKind.Relative)), HttpStatusCode.ServiceUnavailable);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative),
-            Api.JsonBody("""{"records": [{"square_footage": 0.5, "rooms": 0.5}]}""")), HttpStatusCode.ServiceUnavailable);
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/models/active", UriKind.Relative)), HttpStatusCode.ServiceUnavailable);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative),
+            ServiceApi.JsonBody("""{"records": [{"square_footage": 0.5, "rooms": 0.5}]}""")), HttpStatusCode.ServiceUnavailable);
     }
 
     [Theory]
@@ -55,16 +55,16 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
         var response = await _factory.CreateClient().SendAsync(request);
 
         Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, response.StatusCode.ToString());
-        await Api.ExpectProblemAsync(response, response.StatusCode);
+        await ServiceApi.ExpectProblemAsync(response, response.StatusCode);
     }
 
     [Fact]
     public async Task Malformed_json_is_a_400_problem()
     {
         var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
-            Api.JsonBody("""{"datasetId": "ds_AAAAAAAAAAAA", "epochs": "many"}"""));
+            ServiceApi.JsonBody("""{"datasetId": "ds_AAAAAAAAAAAA", "epochs": "many"}"""));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "epochs");
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "epochs");
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class BinaryTensorDataTests(ModelServiceFactory factory) : IClassF
 
         var response = await _client.PostAsync(Infer, OipWire.BinaryRequest(s_rows, datatype, contentType));
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
         var output = Assert.Single(answer.GetProperty("outputs").EnumerateArray());
         Assert.Equal(expected, output.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()));
@@ -51,7 +51,7 @@ public sealed class BinaryTensorDataTests(ModelServiceFactory factory) : IClassF
     [Fact]
     public async Task A_json_request_can_ask_for_binary_output()
     {
-        var response = await _client.PostAsync(Infer, Api.JsonBody("""
+        var response = await _client.PostAsync(Infer, ServiceApi.JsonBody("""
             {"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP64","data":[0.5,0.5]}],"parameters":{"binary_data_output":true}}
             """));
 
@@ -139,11 +139,11 @@ public sealed class BinaryTensorDataTests(ModelServiceFactory factory) : IClassF
     private async Task<double[]> JsonInferAsync(string datatype)
     {
         var data = s_rows.SelectMany(r => r).Select(v => datatype == "FP32" ? (double)(float)v : v);
-        var response = await _client.PostAsync(Infer, Api.JsonBody(JsonSerializer.Serialize(new
+        var response = await _client.PostAsync(Infer, ServiceApi.JsonBody(JsonSerializer.Serialize(new
         {
             inputs = new[] { new { name = "input0", shape = new[] { s_rows.Length, 2 }, datatype = "FP64", data } },
         })));
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         return [.. answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetDouble())];
     }
 }

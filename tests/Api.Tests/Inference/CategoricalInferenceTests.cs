@@ -9,7 +9,7 @@ public sealed class CategoricalInferenceTests : IDisposable
     private readonly ModelServiceFactory _factory = new();
 
     [Fact]
-    public async Task CategoricalModelTakesBytesAndRejectsFloats()
+    public async Task A_categorical_model_takes_bytes_and_rejects_floats()
     {
         var client = _factory.CreateClient();
         var csv = "size,colour,price\n" + string.Concat(Enumerable.Range(0, 60).Select(i =>
@@ -23,13 +23,13 @@ public sealed class CategoricalInferenceTests : IDisposable
         Assert.Equal("BYTES", metadata.GetProperty("inputs")[0].GetProperty("datatype").GetString());
 
         var floats = await client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative),
-            Api.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[3,1]}]}"""));
+            ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[3,1]}]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, floats.StatusCode);
         Assert.Contains("colour", (await floats.Content.ReadAsStringAsync()), StringComparison.Ordinal);
 
         var bytes = await client.PostAsync(new Uri($"/v2/models/modelservice/versions/{modelId}/infer", UriKind.Relative),
-            Api.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","data":["3","red"]}]}"""));
-        var answer = await Api.ExpectAsync(bytes, HttpStatusCode.OK);
+            ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","data":["3","red"]}]}"""));
+        var answer = await ServiceApi.ExpectAsync(bytes, HttpStatusCode.OK);
         var value = answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble();
         Assert.Equal(expected[0], value, 1e-9);
         Assert.Equal(JsonValueKind.Number, answer.GetProperty("outputs")[0].GetProperty("data")[0].ValueKind);
@@ -39,7 +39,7 @@ public sealed class CategoricalInferenceTests : IDisposable
         var binary = await client.PostAsync(new Uri($"/v2/models/modelservice/versions/{modelId}/infer", UriKind.Relative),
             OipWire.Binary($$$"""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","parameters":{"binary_data_size":{{{raw.Length}}}}}]}""",
                 raw, "application/octet-stream"));
-        var binaryAnswer = await Api.ExpectAsync(binary, HttpStatusCode.OK);
+        var binaryAnswer = await ServiceApi.ExpectAsync(binary, HttpStatusCode.OK);
         Assert.Equal(expected[0], binaryAnswer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 1e-9);
         var truncated = await client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative),
             OipWire.Binary($$$"""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"BYTES","parameters":{"binary_data_size":{{{raw.Length - 1}}}}}]}""",

@@ -15,12 +15,12 @@ public sealed class ClientToleranceTests(ModelServiceFactory factory) : IClassFi
         var activeId = (await _client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
 
         // KServe's InferRequest.to_rest() shape: id, model_name, model_version, inputs with datatype and shape, parameters.
-        var response = await _client.PostAsync(Infer, Api.JsonBody($$$"""
+        var response = await _client.PostAsync(Infer, ServiceApi.JsonBody($$$"""
             {"id":"3f2c","model_name":"modelservice","model_version":"{{{activeId}}}",
              "inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[0.5,0.5],"parameters":{}}],"parameters":{}}
             """));
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("3f2c", answer.GetProperty("id").GetString());
         Assert.InRange(answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 280_000, 320_000);
     }
@@ -30,7 +30,7 @@ public sealed class ClientToleranceTests(ModelServiceFactory factory) : IClassFi
     [InlineData("\"model_version\":\"mdl_AAAAAAAAAAAA\"", "'mdl_AAAAAAAAAAAA'", "version")]
     public async Task A_body_naming_another_model_or_version_than_the_url_is_a_400_naming_both(string field, string body, string url)
     {
-        var response = await _client.PostAsync(Infer, Api.JsonBody($$"""
+        var response = await _client.PostAsync(Infer, ServiceApi.JsonBody($$"""
             { {{field}}, "inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[0.5,0.5]}]}
             """));
 
@@ -47,7 +47,7 @@ public sealed class ClientToleranceTests(ModelServiceFactory factory) : IClassFi
     {
         var response = await _client.GetAsync(new Uri(path, UriKind.Relative));
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
         Assert.True(body.GetProperty(field).GetBoolean());
     }
@@ -63,7 +63,7 @@ public sealed class ClientToleranceTests(ModelServiceFactory factory) : IClassFi
         using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
         if (contentType is not null)
         {
-            request.Content = Api.Bytes("{}"u8.ToArray(), contentType);
+            request.Content = ServiceApi.Bytes("{}"u8.ToArray(), contentType);
         }
 
         var response = await _client.SendAsync(request);

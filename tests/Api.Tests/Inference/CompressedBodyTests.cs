@@ -21,11 +21,11 @@ public sealed class CompressedBodyTests : IDisposable
     public async Task A_compressed_json_body_is_scored_like_the_plain_one(string encoding)
     {
         var client = _factory.CreateClient();
-        var plain = await Api.ExpectAsync(await client.PostAsync(Infer, Api.JsonBody(Body)), HttpStatusCode.OK);
+        var plain = await ServiceApi.ExpectAsync(await client.PostAsync(Infer, ServiceApi.JsonBody(Body)), HttpStatusCode.OK);
 
         var response = await client.PostAsync(Infer, Compressed(Encoding.UTF8.GetBytes(Body), encoding, "application/json"));
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal(plain.GetProperty("outputs").GetRawText(), answer.GetProperty("outputs").GetRawText());
     }
 
@@ -40,7 +40,7 @@ public sealed class CompressedBodyTests : IDisposable
         content.Headers.Add(OipWire.HeaderLength, binary.Headers.GetValues(OipWire.HeaderLength));
         var response = await client.PostAsync(Infer, content);
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.InRange(answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 280_000, 320_000);
     }
 

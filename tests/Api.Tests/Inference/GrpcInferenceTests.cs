@@ -121,8 +121,8 @@ public sealed class GrpcInferenceTests(ModelServiceFactory factory) : IClassFixt
     private async Task<double[]> RestInferAsync()
     {
         var response = await _rest.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative),
-            Api.JsonBody("""{"inputs":[{"name":"input0","shape":[2,2],"datatype":"FP32","data":[0.5,0.5,0.9,0.2]}]}"""));
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+            ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[2,2],"datatype":"FP32","data":[0.5,0.5,0.9,0.2]}]}"""));
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         return [.. answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetDouble())];
     }
 

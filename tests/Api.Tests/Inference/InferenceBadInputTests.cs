@@ -15,7 +15,7 @@ public sealed class InferenceBadInputTests(ModelServiceFactory factory) : IClass
             {"inputs": [{"name": "input0", "shape": [2, 2], "datatype": "FP64", "data": [0.5, 0.5, 1e300, 0.5]}]}
             """);
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.UnprocessableEntity);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.UnprocessableEntity);
         Assert.Contains("row 1", body.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
@@ -26,7 +26,7 @@ public sealed class InferenceBadInputTests(ModelServiceFactory factory) : IClass
             {"id": "a\ud800b", "inputs": [{"name": "input0", "shape": [1, 2], "datatype": "FP32", "data": [0.5, 0.5]}]}
             """);
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.BadRequest);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("surrogate", body.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
@@ -37,10 +37,10 @@ public sealed class InferenceBadInputTests(ModelServiceFactory factory) : IClass
             {"id": "\ud83d\ude00", "inputs": [{"name": "input0", "shape": [1, 2], "datatype": "FP32", "data": [0.5, 0.5]}]}
             """);
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("\U0001F600", body.GetProperty("id").GetString());
     }
 
     private Task<HttpResponseMessage> InferAsync(string json) =>
-        _client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative), Api.JsonBody(json));
+        _client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative), ServiceApi.JsonBody(json));
 }

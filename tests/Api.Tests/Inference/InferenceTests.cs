@@ -10,7 +10,7 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]
-    public async Task ServerMetadataNamesTheServerAndItsExtensions()
+    public async Task Server_metadata_names_the_server_and_its_extensions()
     {
         var metadata = await _client.GetJsonAsync("/v2");
 
@@ -31,7 +31,7 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task ModelMetadataDescribesTensorsWithABatchDimension()
+    public async Task Model_metadata_describes_tensors_with_a_batch_dimension()
     {
         var active = await _client.GetJsonAsync("/api/v1/models/active");
         var activeId = active.GetProperty("id").GetString()!;
@@ -64,13 +64,13 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
         var expected = await _client.PredictAsync(new { instances = new[] { new[] { 0.5, 0.5 }, new[] { 0.9, 0.2 } } });
         var activeId = (await _client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
 
-        var response = await _client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative), Api.JsonBody($$"""
+        var response = await _client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative), ServiceApi.JsonBody($$"""
             { "id" : "42",
               "inputs" : [ { "name" : "input0", "shape" : [ 2, 2 ], "datatype" : "{{datatype}}", "data" : {{data}} } ],
               "outputs" : [ { "name" : "output0" } ] }
             """));
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("modelservice", answer.GetProperty("model_name").GetString());
         Assert.Equal(activeId, answer.GetProperty("model_version").GetString());
         Assert.Equal("42", answer.GetProperty("id").GetString());
@@ -87,14 +87,14 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task InferOnAVersionUsesThatModel()
+    public async Task Infer_on_a_version_uses_that_model()
     {
         var activeId = (await _client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
 
         var response = await _client.PostAsync(new Uri($"/v2/models/modelservice/versions/{activeId}/infer", UriKind.Relative),
-            Api.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP64","data":[0.5,0.5]}]}"""));
+            ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP64","data":[0.5,0.5]}]}"""));
 
-        var answer = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal(activeId, answer.GetProperty("model_version").GetString());
         Assert.False(answer.TryGetProperty("id", out _));
     }
@@ -111,7 +111,7 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
     [InlineData("/v2/models/modelservice/infer", HttpStatusCode.BadRequest, """{"inputs": [""", "not valid JSON")]
     public async Task ErrorsUseTheProtocolErrorBody(string path, HttpStatusCode status, string body, string mentioned)
     {
-        var response = await _client.PostAsync(new Uri(path, UriKind.Relative), Api.JsonBody(body));
+        var response = await _client.PostAsync(new Uri(path, UriKind.Relative), ServiceApi.JsonBody(body));
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal(status, response.StatusCode);
@@ -122,7 +122,7 @@ public sealed class InferenceTests(ModelServiceFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task UnknownModelMetadataIs404WithAnError()
+    public async Task Unknown_model_metadata_is_404_with_an_error()
     {
         var response = await _client.GetAsync(new Uri("/v2/models/nope", UriKind.Relative));
 

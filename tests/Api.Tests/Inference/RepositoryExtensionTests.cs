@@ -40,9 +40,9 @@ public sealed class RepositoryExtensionTests : IDisposable
         var activeId = (await client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
         const string ThreeRows = """{"inputs":[{"name":"input0","shape":[3,2],"datatype":"FP32","data":[0.5,0.5,0.9,0.2,0.1,0.7]}]}""";
 
-        await Api.ExpectAsync(await client.PostAsync(Infer, Api.JsonBody(ThreeRows)), HttpStatusCode.OK);
-        await Api.ExpectAsync(await client.PostAsync(Infer, OipWire.BinaryRequest([[0.5, 0.5], [0.9, 0.2]], "FP32", null)), HttpStatusCode.OK);
-        var bad = await client.PostAsync(Infer, Api.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[1]}]}"""));
+        await ServiceApi.ExpectAsync(await client.PostAsync(Infer, ServiceApi.JsonBody(ThreeRows)), HttpStatusCode.OK);
+        await ServiceApi.ExpectAsync(await client.PostAsync(Infer, OipWire.BinaryRequest([[0.5, 0.5], [0.9, 0.2]], "FP32", null)), HttpStatusCode.OK);
+        var bad = await client.PostAsync(Infer, ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[1]}]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 
         foreach (var path in new[] { "/v2/models/stats", "/v2/models/modelservice/stats", $"/v2/models/modelservice/versions/{activeId}/stats" })
@@ -72,9 +72,9 @@ public sealed class RepositoryExtensionTests : IDisposable
         var models = await client.GetJsonAsync("/api/v1/models");
         var ids = models.EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToHashSet();
 
-        var response = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), Api.JsonBody("{}"));
+        var response = await client.PostAsync(new Uri("/v2/repository/index", UriKind.Relative), ServiceApi.JsonBody("{}"));
 
-        var index = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var index = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal(ids, index.EnumerateArray().Select(e => e.GetProperty("version").GetString()).ToHashSet());
         Assert.All(index.EnumerateArray(), e =>
         {

@@ -14,7 +14,7 @@ public sealed class ModelArtifactTests(ModelServiceFactory factory) : IClassFixt
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]
-    public async Task ADownloadedModelImportsBackWithTheSamePredictions()
+    public async Task A_downloaded_model_imports_back_with_the_same_predictions()
     {
         var modelId = await TrainModelAsync();
         var before = await _client.PredictAsync(new { modelId, instances = Rows });
@@ -28,9 +28,9 @@ public sealed class ModelArtifactTests(ModelServiceFactory factory) : IClassFixt
 
         var deleted = await _client.DeleteAsync(new Uri($"/api/v1/models/{modelId}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        var import = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.Bytes(archive, "application/gzip"));
+        var import = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.Bytes(archive, "application/gzip"));
 
-        var imported = await Api.ExpectAsync(import, HttpStatusCode.Created);
+        var imported = await ServiceApi.ExpectAsync(import, HttpStatusCode.Created);
         var newId = imported.GetProperty("id").GetString();
         Assert.NotEqual(modelId, newId);
         Assert.Equal($"/api/v1/models/{newId}", import.Headers.Location?.OriginalString);
@@ -41,7 +41,7 @@ public sealed class ModelArtifactTests(ModelServiceFactory factory) : IClassFixt
     }
 
     [Fact]
-    public async Task ATamperedArchiveIsRejectedAndChangesNothing()
+    public async Task A_tampered_archive_is_rejected_and_changes_nothing()
     {
         var modelId = await TrainModelAsync();
         var archive = await (await _client.GetAsync(new Uri($"/api/v1/models/{modelId}/artifact", UriKind.Relative))).Content.ReadAsByteArrayAsync();
@@ -51,9 +51,9 @@ public sealed class ModelArtifactTests(ModelServiceFactory factory) : IClassFixt
         var before = await ModelIdsAsync();
 
         var response = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(WriteArchive(entries), "application/gzip"));
+            ServiceApi.Bytes(WriteArchive(entries), "application/gzip"));
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
         Assert.Contains("SHA-256", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(before, await ModelIdsAsync());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(factory.StorageRoot, "models"), ".*"));
@@ -72,29 +72,29 @@ public sealed class ModelArtifactTests(ModelServiceFactory factory) : IClassFixt
         var before = await ModelIdsAsync();
 
         var response = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(WriteArchive(entries), "application/gzip"));
+            ServiceApi.Bytes(WriteArchive(entries), "application/gzip"));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "body");
         Assert.Equal(before, await ModelIdsAsync());
         Assert.False(File.Exists(Path.Combine(factory.StorageRoot, "manifest.json")));
     }
 
     [Fact]
-    public async Task NotAnArchiveIs400AndAnotherContentTypeIs415()
+    public async Task Not_an_archive_is_400_and_another_content_type_is_415()
     {
-        var garbage = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.Bytes([1, 2, 3, 4], "application/gzip"));
-        await Api.ExpectProblemAsync(garbage, HttpStatusCode.BadRequest, "body");
+        var garbage = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.Bytes([1, 2, 3, 4], "application/gzip"));
+        await ServiceApi.ExpectProblemAsync(garbage, HttpStatusCode.BadRequest, "body");
 
-        var json = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.JsonBody("{}"));
-        await Api.ExpectProblemAsync(json, HttpStatusCode.UnsupportedMediaType);
+        var json = await _client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.JsonBody("{}"));
+        await ServiceApi.ExpectProblemAsync(json, HttpStatusCode.UnsupportedMediaType);
     }
 
     [Fact]
-    public async Task DownloadingAnUnknownModelIs404()
+    public async Task Downloading_an_unknown_model_is_404()
     {
         var response = await _client.GetAsync(new Uri("/api/v1/models/mdl_AAAAAAAAAAAA/artifact", UriKind.Relative));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.NotFound);
     }
 
     private async Task<string> TrainModelAsync()

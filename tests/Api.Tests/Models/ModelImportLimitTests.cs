@@ -108,27 +108,27 @@ public sealed class ModelImportLimitTests(ModelImportLimitTests.Service service)
     public async Task The_unchanged_archive_still_imports()
     {
         var response = await service.Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(service.ArchiveWith(_ => { }), "application/gzip"));
+            ServiceApi.Bytes(service.ArchiveWith(_ => { }), "application/gzip"));
 
-        await Api.ExpectAsync(response, HttpStatusCode.Created);
+        await ServiceApi.ExpectAsync(response, HttpStatusCode.Created);
     }
 
     [Fact]
     public async Task An_archive_with_a_modification_time_before_1970_imports()
     {
         var response = await service.Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(service.ArchiveWith(_ => { }, new DateTimeOffset(1601, 1, 1, 0, 0, 0, TimeSpan.Zero)), "application/gzip"));
+            ServiceApi.Bytes(service.ArchiveWith(_ => { }, new DateTimeOffset(1601, 1, 1, 0, 0, 0, TimeSpan.Zero)), "application/gzip"));
 
-        await Api.ExpectAsync(response, HttpStatusCode.Created);
+        await ServiceApi.ExpectAsync(response, HttpStatusCode.Created);
     }
 
     private async Task<System.Text.Json.JsonElement> ExpectRefusedAsync(byte[] archive, HttpStatusCode status, string? field = null)
     {
         var before = await service.ListingAsync();
 
-        var response = await service.Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.Bytes(archive, "application/gzip"));
+        var response = await service.Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.Bytes(archive, "application/gzip"));
 
-        var problem = await Api.ExpectProblemAsync(response, status, field);
+        var problem = await ServiceApi.ExpectProblemAsync(response, status, field);
         Assert.Equal(before, await service.ListingAsync());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(service.StorageRoot, "models"), ".*"));
         return problem;

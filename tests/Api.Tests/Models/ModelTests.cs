@@ -52,13 +52,13 @@ public sealed class ModelTests : IDisposable
 
         var activated = await client.PostAsync(new Uri($"/api/v1/models/{trained}/activate", UriKind.Relative), null);
 
-        var info = await Api.ExpectAsync(activated, HttpStatusCode.OK);
+        var info = await ServiceApi.ExpectAsync(activated, HttpStatusCode.OK);
         Assert.True(info.GetProperty("active").GetBoolean());
         var listed = await client.GetJsonAsync("/api/v1/models");
         Assert.Equal([trained, defaultId], listed.EnumerateArray().Select(m => m.GetProperty("id").GetString()));
         Assert.Equal([true, false], listed.EnumerateArray().Select(m => m.GetProperty("active").GetBoolean()));
         var prediction = await client.PostAsJsonAsync("/api/v1/predictions", new { instances = new[] { new[] { 0.5, 0.5 } } });
-        Assert.Equal(trained, (await Api.ExpectAsync(prediction, HttpStatusCode.OK)).GetProperty("modelId").GetString());
+        Assert.Equal(trained, (await ServiceApi.ExpectAsync(prediction, HttpStatusCode.OK)).GetProperty("modelId").GetString());
     }
 
     [Fact]
@@ -68,12 +68,12 @@ public sealed class ModelTests : IDisposable
         var defaultId = (await client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString()!;
         var trained = await TrainQuickModelAsync(client);
 
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/models/{defaultId}", UriKind.Relative)), HttpStatusCode.Conflict);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/models/{defaultId}", UriKind.Relative)), HttpStatusCode.Conflict);
         var deleted = await client.DeleteAsync(new Uri($"/api/v1/models/{trained}", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/models/{trained}", UriKind.Relative)), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.PostAsJsonAsync("/api/v1/predictions", new { instances = new[] { new[] { 0.5, 0.5 } }, modelId = trained }),
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/models/{trained}", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsJsonAsync("/api/v1/predictions", new { instances = new[] { new[] { 0.5, 0.5 } }, modelId = trained }),
             HttpStatusCode.NotFound, "modelId");
         Assert.Equal([defaultId], (await client.GetJsonAsync("/api/v1/models")).EnumerateArray().Select(m => m.GetProperty("id").GetString()));
     }
@@ -86,9 +86,9 @@ public sealed class ModelTests : IDisposable
     {
         var client = _factory.CreateClient();
 
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/models/{id}", UriKind.Relative)), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri($"/api/v1/models/{id}/activate", UriKind.Relative), null), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/models/{id}", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri($"/api/v1/models/{id}", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri($"/api/v1/models/{id}/activate", UriKind.Relative), null), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.DeleteAsync(new Uri($"/api/v1/models/{id}", UriKind.Relative)), HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class ModelTests : IDisposable
 
         var response = await client.PostAsJsonAsync("/api/v1/predictions", new { instances = new[] { new[] { 0.5, 0.5 } }, modelId = defaultId });
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal(defaultId, body.GetProperty("modelId").GetString());
         Assert.InRange(body.GetProperty("predictions")[0].GetDouble(), 285_000, 315_000);
         Assert.Equal(trained, (await client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString());
@@ -137,7 +137,7 @@ public sealed class InvalidModelTests
             Assert.False(invalid.GetProperty("active").GetBoolean());
             var active = await client.GetJsonAsync("/api/v1/models/active");
             Assert.Equal("bundled-default", active.GetProperty("tags").GetProperty("source").GetString());
-            await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_CORRUPTMODEL/activate", UriKind.Relative), null),
+            await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/models/mdl_CORRUPTMODEL/activate", UriKind.Relative), null),
                 HttpStatusCode.Conflict);
             Assert.Equal("invalid", (await client.GetJsonAsync("/api/v1/models/mdl_CORRUPTMODEL")).GetProperty("status").GetString());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);

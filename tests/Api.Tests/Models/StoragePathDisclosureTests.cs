@@ -24,12 +24,12 @@ public sealed class StoragePathDisclosureTests : IDisposable
         var activate = await fresh.PostAsync(new Uri($"/api/v1/models/{modelId}/activate", UriKind.Relative), null);
         var download = await fresh.GetAsync(new Uri($"/api/v1/models/{modelId}/artifact", UriKind.Relative));
 
-        var listed = await Api.ExpectAsync(listing, HttpStatusCode.OK);
+        var listed = await ServiceApi.ExpectAsync(listing, HttpStatusCode.OK);
         var broken = listed.EnumerateArray().Single(m => m.GetProperty("id").GetString() == modelId);
         Assert.Equal("invalid", broken.GetProperty("status").GetString());
         Assert.Contains("manifest.json", broken.GetProperty("error").GetString(), StringComparison.Ordinal);
-        await Api.ExpectProblemAsync(activate, HttpStatusCode.Conflict);
-        await Api.ExpectProblemAsync(download, HttpStatusCode.Conflict);
+        await ServiceApi.ExpectProblemAsync(activate, HttpStatusCode.Conflict);
+        await ServiceApi.ExpectProblemAsync(download, HttpStatusCode.Conflict);
         foreach (var response in new[] { listing, activate, download })
         {
             var text = await response.Content.ReadAsStringAsync();

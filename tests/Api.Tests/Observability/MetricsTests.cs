@@ -15,7 +15,7 @@ public sealed class MetricsTests : IDisposable
     private readonly ModelServiceFactory _factory = new();
 
     [Fact]
-    public async Task MetricsCoverRequestsPredictionsModelsJobsAndTheRuntime()
+    public async Task Metrics_cover_requests_predictions_models_jobs_and_the_runtime()
     {
         var client = _factory.CreateClient();
         var dataset = await client.UploadCsvAsync(TestData.HousesCsv(200, seed: 6));

@@ -11,7 +11,7 @@ namespace ModelService.Api.Tests.Observability;
 public sealed class TracingTests
 {
     [Fact]
-    public async Task RequestAndTrainingSpansAreExportedToTheConfiguredCollector()
+    public async Task Request_and_training_spans_are_exported_to_the_configured_collector()
     {
         var port = FreePort();
         using var collector = new HttpListener();
@@ -46,7 +46,7 @@ public sealed class TracingTests
     }
 
     [Fact]
-    public void AnEndpointThatIsNotAUriStopsStartUp()
+    public void An_endpoint_that_is_not_a_uri_stops_start_up()
     {
         using var factory = new ModelServiceFactory(new Dictionary<string, string?> { ["Observability:OtlpEndpoint"] = "collector:4317" });
 

@@ -134,7 +134,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
         var running = await StartLongJobAsync(A);
 
         var stopwatch = Stopwatch.StartNew();
-        await Api.ExpectAsync(await B.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null), HttpStatusCode.Accepted);
+        await ServiceApi.ExpectAsync(await B.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null), HttpStatusCode.Accepted);
         var cancelled = await A.WaitForJobAsync(running);
         stopwatch.Stop();
 
@@ -151,14 +151,14 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
         var model = trained.GetProperty("modelId").GetString()!;
 
         var stopwatch = Stopwatch.StartNew();
-        await Api.ExpectAsync(await A.PostAsync(new Uri($"/api/v1/models/{model}/activate", UriKind.Relative), null), HttpStatusCode.OK);
+        await ServiceApi.ExpectAsync(await A.PostAsync(new Uri($"/api/v1/models/{model}/activate", UriKind.Relative), null), HttpStatusCode.OK);
         var replicas = cluster.Replicas.Concat(cluster.Workers).Select(p => p.Client).ToList();
         var seen = await Task.WhenAll(replicas.Select(async client =>
         {
             while (stopwatch.Elapsed < TimeSpan.FromSeconds(10))
             {
                 var response = await client.PostAsJsonAsync("/api/v1/predictions", Probe);
-                if ((await Api.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("modelId").GetString() == model)
+                if ((await ServiceApi.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("modelId").GetString() == model)
                 {
                     return stopwatch.Elapsed;
                 }
@@ -180,8 +180,8 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
     {
         var active = (await A.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
         var archive = await A.GetByteArrayAsync(new Uri($"/api/v1/models/{active}/artifact", UriKind.Relative));
-        var imported = await Api.ExpectAsync(await A.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(archive, "application/gzip")), HttpStatusCode.Created);
+        var imported = await ServiceApi.ExpectAsync(await A.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
+            ServiceApi.Bytes(archive, "application/gzip")), HttpStatusCode.Created);
         var id = imported.GetProperty("id").GetString();
 
         var fromA = await A.GetByteArrayAsync(new Uri($"/api/v1/models/{id}/artifact", UriKind.Relative));
@@ -237,8 +237,8 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
         cluster.Server.Stop();
         try
         {
-            var write = await A.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), Api.Csv(TestData.HousesCsv(10, 1)));
-            var problem = await Api.ExpectProblemAsync(write, HttpStatusCode.ServiceUnavailable);
+            var write = await A.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), ServiceApi.Csv(TestData.HousesCsv(10, 1)));
+            var problem = await ServiceApi.ExpectProblemAsync(write, HttpStatusCode.ServiceUnavailable);
             Assert.Equal(TimeSpan.FromSeconds(5), write.Headers.RetryAfter?.Delta);
             Assert.Equal("Storage unavailable", problem.GetProperty("title").GetString());
             var ready = await B.GetAsync(new Uri("/health/ready", UriKind.Relative));
@@ -254,7 +254,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper log) 
         var stopwatch = Stopwatch.StartNew();
         while (true)
         {
-            var write = await B.PostAsync(new Uri("/api/v1/datasets?name=back", UriKind.Relative), Api.Csv(TestData.HousesCsv(10, 1)));
+            var write = await B.PostAsync(new Uri("/api/v1/datasets?name=back", UriKind.Relative), ServiceApi.Csv(TestData.HousesCsv(10, 1)));
             if (write.StatusCode == HttpStatusCode.Created)
             {
                 break;

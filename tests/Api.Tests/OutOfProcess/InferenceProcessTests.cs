@@ -31,10 +31,10 @@ public sealed class InferenceProcessTests : IDisposable
         var live = await grpc.ServerLiveAsync(new ServerLiveRequest());
         var response = await grpc.ModelInferAsync(request);
         var rest = await service.Client.PostAsync(new Uri("/v2/models/modelservice/infer", UriKind.Relative),
-            Api.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[0.5,0.5]}]}"""));
+            ServiceApi.JsonBody("""{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":[0.5,0.5]}]}"""));
 
         Assert.True(live.Live, service.Output);
-        var answer = await Api.ExpectAsync(rest, HttpStatusCode.OK);
+        var answer = await ServiceApi.ExpectAsync(rest, HttpStatusCode.OK);
         Assert.Equal(answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(),
             OipWire.Doubles(Assert.Single(response.RawOutputContents).ToByteArray())[0]);
     }

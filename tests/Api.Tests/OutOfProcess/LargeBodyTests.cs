@@ -35,7 +35,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_large_body_is_408_and_meanwhile_other_large_bodies_get_503_and_small_ones_are_answered()
     {
-        await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
+        await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(Instances(2000)));
         var body = Encoding.UTF8.GetBytes(Instances(2000));
         using var stalled = await SendHeadAndStallAsync(body, sendFirst: 40_000);
 
@@ -44,21 +44,21 @@ public sealed class LargeBodyTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(5);
         do
         {
-            turnedAway = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
+            turnedAway = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(Instances(2000)));
         }
         while (turnedAway.StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline);
         // ...and small ones are answered at once.
-        var small = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(3)));
+        var small = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(Instances(3)));
 
-        var problem = await Api.ExpectProblemAsync(turnedAway, HttpStatusCode.ServiceUnavailable);
+        var problem = await ServiceApi.ExpectProblemAsync(turnedAway, HttpStatusCode.ServiceUnavailable);
         Assert.Contains("Limits:MaxConcurrentLargeBodies", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.NotNull(turnedAway.Headers.RetryAfter);
-        await Api.ExpectAsync(small, HttpStatusCode.OK);
+        await ServiceApi.ExpectAsync(small, HttpStatusCode.OK);
         var answer = await ReadStatusLineAsync(stalled);
         Assert.StartsWith("HTTP/1.1 408", answer, StringComparison.Ordinal);
 
-        var after = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
-        Assert.Equal(2000, (await Api.ExpectAsync(after, HttpStatusCode.OK)).GetProperty("predictions").GetArrayLength());
+        var after = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(Instances(2000)));
+        Assert.Equal(2000, (await ServiceApi.ExpectAsync(after, HttpStatusCode.OK)).GetProperty("predictions").GetArrayLength());
     }
 
     [Fact]
@@ -73,9 +73,9 @@ public sealed class LargeBodyTests : IAsyncLifetime
         }
         await Task.Delay(1000);
 
-        var large = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(Instances(2000)));
+        var large = await _service.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(Instances(2000)));
 
-        Assert.Equal(2000, (await Api.ExpectAsync(large, HttpStatusCode.OK)).GetProperty("predictions").GetArrayLength());
+        Assert.Equal(2000, (await ServiceApi.ExpectAsync(large, HttpStatusCode.OK)).GetProperty("predictions").GetArrayLength());
         Assert.True(ResidentBytes(_service.Id) - rssBefore < 200_000_000, "8 bodies declaring 100 MB each must not cost their declared size");
         foreach (var client in clients)
         {

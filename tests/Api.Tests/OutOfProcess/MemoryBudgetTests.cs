@@ -122,10 +122,10 @@ public sealed class MemoryBudgetTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var bomb = PaxBomb();
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
-            client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.Bytes(bomb, "application/gzip"))));
+            client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.Bytes(bomb, "application/gzip"))));
         foreach (var answer in answers)
         {
-            await Api.ExpectProblemAsync(answer, HttpStatusCode.RequestEntityTooLarge);
+            await ServiceApi.ExpectProblemAsync(answer, HttpStatusCode.RequestEntityTooLarge);
         }
     }
 
@@ -138,7 +138,7 @@ public sealed class MemoryBudgetTests(ITestOutputHelper output) : IAsyncLifetime
         }
         var dataset = (await client.UploadCsvAsync(csv.ToString(), "one-hot")).GetProperty("id").GetString();
         var job = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId = dataset, target = "y", hiddenChannels = new[] { 4 } });
-        var problem = await Api.ExpectProblemAsync(job, HttpStatusCode.BadRequest, "features");
+        var problem = await ServiceApi.ExpectProblemAsync(job, HttpStatusCode.BadRequest, "features");
         Assert.Contains("Training:MaxWorkingSetBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -165,10 +165,10 @@ public sealed class MemoryBudgetTests(ITestOutputHelper output) : IAsyncLifetime
         manifest["network"]!["hiddenChannels"] = new JsonArray(300_000);
         var wide = Tar([.. archive.Select(e => e.Name == "manifest.json" ? (e.Name, Encoding.UTF8.GetBytes(manifest.ToJsonString())) : e)]);
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
-            client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), Api.Bytes(wide, "application/gzip"))));
+            client.PostAsync(new Uri("/api/v1/models", UriKind.Relative), ServiceApi.Bytes(wide, "application/gzip"))));
         foreach (var answer in answers)
         {
-            await Api.ExpectProblemAsync(answer, HttpStatusCode.BadRequest, "manifest.network.hiddenChannels[0]");
+            await ServiceApi.ExpectProblemAsync(answer, HttpStatusCode.BadRequest, "manifest.network.hiddenChannels[0]");
         }
     }
 

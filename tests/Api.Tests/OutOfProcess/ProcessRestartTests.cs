@@ -113,7 +113,7 @@ public sealed class ProcessRestartTests : IDisposable
     private static async Task<string[]> PredictRawAsync(HttpClient client)
     {
         var response = await client.PostAsJsonAsync("/api/v1/predictions", Probe);
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         return [.. body.GetProperty("predictions").EnumerateArray().Select(p => p.GetRawText())];
     }
 

@@ -20,8 +20,8 @@ public sealed class SecureDefaultsTests : IDisposable
         string key;
         using (var first = await ServiceProcess.StartAsync(_storage, new Dictionary<string, string> { ["Auth__AllowAnonymousWrites"] = "false" }))
         {
-            var anonymous = await first.Client.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), Api.Csv("a,y\n1,2\n2,3\n"));
-            await Api.ExpectProblemAsync(anonymous, HttpStatusCode.Unauthorized);
+            var anonymous = await first.Client.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), ServiceApi.Csv("a,y\n1,2\n2,3\n"));
+            await ServiceApi.ExpectProblemAsync(anonymous, HttpStatusCode.Unauthorized);
 
             Assert.True(File.Exists(keyFile));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
@@ -30,18 +30,18 @@ public sealed class SecureDefaultsTests : IDisposable
             Assert.Contains(keyFile, first.Output, StringComparison.Ordinal);
             Assert.DoesNotContain(key, first.Output, StringComparison.Ordinal);
 
-            using var keyed = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/datasets?name=x", UriKind.Relative)) { Content = Api.Csv("a,y\n1,2\n2,3\n") };
+            using var keyed = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/datasets?name=x", UriKind.Relative)) { Content = ServiceApi.Csv("a,y\n1,2\n2,3\n") };
             keyed.Headers.Add("X-Api-Key", key);
-            await Api.ExpectAsync(await first.Client.SendAsync(keyed), HttpStatusCode.Created);
+            await ServiceApi.ExpectAsync(await first.Client.SendAsync(keyed), HttpStatusCode.Created);
             var read = await first.Client.GetAsync(new Uri("/api/v1/datasets", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         }
 
         using var second = await ServiceProcess.StartAsync(_storage, new Dictionary<string, string> { ["Auth__AllowAnonymousWrites"] = "false" });
         Assert.Equal(key, (await File.ReadAllTextAsync(keyFile)).Trim());
-        using var again = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/datasets?name=y", UriKind.Relative)) { Content = Api.Csv("a,y\n1,2\n2,3\n") };
+        using var again = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/datasets?name=y", UriKind.Relative)) { Content = ServiceApi.Csv("a,y\n1,2\n2,3\n") };
         again.Headers.Add("X-Api-Key", key);
-        await Api.ExpectAsync(await second.Client.SendAsync(again), HttpStatusCode.Created);
+        await ServiceApi.ExpectAsync(await second.Client.SendAsync(again), HttpStatusCode.Created);
     }
 
     [Fact]
@@ -49,9 +49,9 @@ public sealed class SecureDefaultsTests : IDisposable
     {
         using var service = await ServiceProcess.StartAsync(_storage, new Dictionary<string, string> { ["Auth__AllowAnonymousWrites"] = "true" });
 
-        var anonymous = await service.Client.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), Api.Csv("a,y\n1,2\n2,3\n"));
+        var anonymous = await service.Client.PostAsync(new Uri("/api/v1/datasets?name=x", UriKind.Relative), ServiceApi.Csv("a,y\n1,2\n2,3\n"));
 
-        await Api.ExpectAsync(anonymous, HttpStatusCode.Created);
+        await ServiceApi.ExpectAsync(anonymous, HttpStatusCode.Created);
         Assert.False(File.Exists(Path.Combine(_storage, "api-key")));
         Assert.Contains("No API key is configured", service.Output, StringComparison.Ordinal);
     }

@@ -18,7 +18,7 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsJsonAsync("/api/v1/predictions", new { records = new[] { new { square_footage = 0.5, rooms = 0.5 } } });
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         var active = await client.GetJsonAsync("/api/v1/models/active");
         Assert.Equal(active.GetProperty("id").GetString(), body.GetProperty("modelId").GetString());
         var prediction = Assert.Single(body.GetProperty("predictions").EnumerateArray()).GetDouble();
@@ -45,9 +45,9 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
     public async Task Missing_and_null_values_are_imputed()
     {
         var predictions = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative),
-            Api.JsonBody("""{"records": [{"square_footage": null, "rooms": 0.5}, {"square_footage": 0.5}, {}], "modelId": null}"""));
+            ServiceApi.JsonBody("""{"records": [{"square_footage": null, "rooms": 0.5}, {"square_footage": 0.5}, {}], "modelId": null}"""));
 
-        var body = await Api.ExpectAsync(predictions, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(predictions, HttpStatusCode.OK);
         Assert.Equal(3, body.GetProperty("predictions").GetArrayLength());
         Assert.All(body.GetProperty("predictions").EnumerateArray(), p => Assert.True(double.IsFinite(p.GetDouble())));
     }
@@ -64,9 +64,9 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
         json.Length--;
         json.Append("]}");
 
-        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(json.ToString()));
+        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(json.ToString()));
 
-        var predictions = (await Api.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("predictions").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        var predictions = (await ServiceApi.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("predictions").EnumerateArray().Select(p => p.GetDouble()).ToArray();
         Assert.Equal(rows.Length, predictions.Length);
         var rmse = Math.Sqrt(rows.Zip(predictions, (row, p) => (row.Price - p) * (row.Price - p)).Average());
         Assert.True(rmse < 10_000, $"RMSE {rmse}");
@@ -115,9 +115,9 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
     [MemberData(nameof(BadBodies))]
     public async Task Bad_bodies_are_400_naming_the_field(string json, string field)
     {
-        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(json));
+        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(json));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
     }
 
     [Fact]
@@ -126,15 +126,15 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
         var response = await _factory.CreateClient().PostAsJsonAsync("/api/v1/predictions",
             new { instances = new[] { new[] { 0.5, 0.5 } }, modelId = "mdl_AAAAAAAAAAAA" });
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.NotFound, "modelId");
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.NotFound, "modelId");
     }
 
     [Fact]
     public async Task Only_json_is_accepted()
     {
-        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.Csv("square_footage,rooms\n0.5,0.5\n"));
+        var response = await _factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.Csv("square_footage,rooms\n0.5,0.5\n"));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
     }
 
     [Fact]
@@ -153,8 +153,8 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
         var tooLarge = await client.PostAsJsonAsync("/api/v1/predictions",
             new { instances = Enumerable.Repeat(new[] { 0.123456789, 0.123456789 }, 100).ToArray() });
 
-        await Api.ExpectProblemAsync(tooManyRows, HttpStatusCode.RequestEntityTooLarge);
-        await Api.ExpectProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge);
+        await ServiceApi.ExpectProblemAsync(tooManyRows, HttpStatusCode.RequestEntityTooLarge);
+        await ServiceApi.ExpectProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsJsonAsync("/api/v1/predictions", body);
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.TooManyRequests);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.TooManyRequests);
         Assert.NotNull(response.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/api/v1/models", UriKind.Relative))).StatusCode);
     }

@@ -216,9 +216,9 @@ public sealed class SlicedPredictionTests : IDisposable
     {
         var body = Swap(Records(100_000), "{\"square_footage\": 0.25, \"rooms\": 0.75}", "{\"square_footage\": 0.25, \"rooms\": \"many\"}");
 
-        var response = await _sliced.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(body));
+        var response = await _sliced.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(body));
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "records[99999].rooms");
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "records[99999].rooms");
         Assert.Contains("\"many\"", problem.GetProperty("detail").GetString());
     }
 
@@ -348,7 +348,7 @@ public sealed class SlicedPredictionTests : IDisposable
 
     private static async Task<(HttpStatusCode Status, string Content)> PostAsync(ModelServiceFactory factory, string body)
     {
-        var response = await factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Api.JsonBody(body));
+        var response = await factory.CreateClient().PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), ServiceApi.JsonBody(body));
         var content = await response.Content.ReadAsStringAsync();
         if (response.StatusCode == HttpStatusCode.OK)
         {

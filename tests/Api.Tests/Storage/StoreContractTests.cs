@@ -304,8 +304,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         var active = (await Client.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString();
         var archive = await Client.GetByteArrayAsync(new Uri($"/api/v1/models/{active}/artifact", UriKind.Relative));
-        var imported = await Api.ExpectAsync(await Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
-            Api.Bytes(archive, "application/gzip")), HttpStatusCode.Created);
+        var imported = await ServiceApi.ExpectAsync(await Client.PostAsync(new Uri("/api/v1/models", UriKind.Relative),
+            ServiceApi.Bytes(archive, "application/gzip")), HttpStatusCode.Created);
         var id = imported.GetProperty("id").GetString()!;
 
         var first = await Client.GetByteArrayAsync(new Uri($"/api/v1/models/{id}/artifact", UriKind.Relative));

@@ -33,7 +33,7 @@ public sealed class QueueTests : IDisposable
 
         var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", epochs = 1 });
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Equal("7", response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(2, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
         Assert.Equal(queued.GetProperty("id").GetString(),
@@ -49,7 +49,7 @@ public sealed class QueueTests : IDisposable
 
         var response = await client.PostAsync(new Uri($"/api/v1/training-jobs/{queued}/cancel", UriKind.Relative), null);
 
-        var job = await Api.ExpectAsync(response, HttpStatusCode.Accepted);
+        var job = await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted);
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
         await client.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null);
         await client.WaitForJobAsync(running);
@@ -65,12 +65,12 @@ public sealed class QueueTests : IDisposable
 
         var response = await client.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null);
 
-        await Api.ExpectAsync(response, HttpStatusCode.Accepted);
+        await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted);
         var job = await client.WaitForJobAsync(running);
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
         Assert.True(job.GetProperty("progress").GetProperty("epoch").GetInt32() < 1000);
         Assert.Equal(JsonValueKind.Null, job.GetProperty("modelId").ValueKind);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null),
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null),
             HttpStatusCode.Conflict);
     }
 
@@ -81,7 +81,7 @@ public sealed class QueueTests : IDisposable
 
         var response = await client.DeleteAsync(new Uri($"/api/v1/datasets/{datasetId}", UriKind.Relative));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.Conflict);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.Conflict);
         await client.GetJsonAsync($"/api/v1/datasets/{datasetId}");
         await client.PostAsync(new Uri($"/api/v1/training-jobs/{running}/cancel", UriKind.Relative), null);
     }

@@ -9,7 +9,7 @@ public sealed class TrainingEventsTests(ModelServiceFactory factory) : IClassFix
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]
-    public async Task AFollowerSeesEveryEpochLiveAndThenTheOutcome()
+    public async Task A_follower_sees_every_epoch_live_and_then_the_outcome()
     {
         var dataset = await _client.UploadCsvAsync(TestData.HousesCsv(1000, seed: 3));
         var datasetId = dataset.GetProperty("id").GetString();
@@ -36,7 +36,7 @@ public sealed class TrainingEventsTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task AFollowerOfAFinishedJobGetsItsHistoryAndOutcome()
+    public async Task A_follower_of_a_finished_job_gets_its_history_and_outcome()
     {
         var dataset = await _client.UploadCsvAsync(TestData.HousesCsv(200, seed: 4));
         var job = await _client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 3, activate = false });
@@ -49,11 +49,11 @@ public sealed class TrainingEventsTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task UnknownJobIs404()
+    public async Task An_unknown_job_is_404()
     {
         var response = await _client.GetAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/events", UriKind.Relative));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.NotFound);
     }
 
     private async Task<List<(string Type, JsonElement Data)>> ReadStreamAsync(string jobId)

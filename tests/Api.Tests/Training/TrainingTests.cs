@@ -21,7 +21,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", epochs = 3, batchSize = 32 });
 
-        var job = await Api.ExpectAsync(response, HttpStatusCode.Accepted);
+        var job = await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted);
         var id = job.GetProperty("id").GetString()!;
         Assert.Equal($"/api/v1/training-jobs/{id}", response.Headers.Location?.OriginalString);
         Assert.Equal("queued", job.GetProperty("status").GetString());
@@ -79,7 +79,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         var active = await client.GetJsonAsync("/api/v1/models/active");
         Assert.Equal(job.GetProperty("modelId").GetString(), active.GetProperty("id").GetString());
         var prediction = await client.PostAsJsonAsync("/api/v1/predictions", new { records = new[] { new { square_footage = 0.5, rooms = 0.5 } } });
-        var body = await Api.ExpectAsync(prediction, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(prediction, HttpStatusCode.OK);
         Assert.Equal(job.GetProperty("modelId").GetString(), body.GetProperty("modelId").GetString());
     }
 
@@ -125,9 +125,9 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         var before = (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength();
 
         var response = await client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
-            Api.JsonBody(json.Replace("\"@\"", $"\"{dataset.GetProperty("id").GetString()}\"", StringComparison.Ordinal)));
+            ServiceApi.JsonBody(json.Replace("\"@\"", $"\"{dataset.GetProperty("id").GetString()}\"", StringComparison.Ordinal)));
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Equal(before, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("errors").GetProperty(field)[0].GetString()));
     }
@@ -172,7 +172,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", epochs = 1 });
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.TooManyRequests);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.TooManyRequests);
         Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal(1, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
     }
@@ -182,7 +182,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     {
         var response = await _factory.CreateClient().PostAsJsonAsync("/api/v1/training-jobs", new { datasetId = "ds_AAAAAAAAAAAA", target = "price" });
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.NotFound, "datasetId");
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.NotFound, "datasetId");
     }
 
     [Theory]
@@ -192,7 +192,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     {
         var response = await _factory.CreateClient().GetAsync(new Uri($"/api/v1/training-jobs{query}", UriKind.Relative));
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
     }
 
     [Fact]
@@ -200,10 +200,10 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     {
         var client = _factory.CreateClient();
 
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA", UriKind.Relative)), HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/cancel", UriKind.Relative), null),
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.PostAsync(new Uri("/api/v1/training-jobs/job_AAAAAAAAAAAA/cancel", UriKind.Relative), null),
             HttpStatusCode.NotFound);
-        await Api.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/training-jobs/..%2Fjobs.db", UriKind.Relative)), HttpStatusCode.NotFound);
+        await ServiceApi.ExpectProblemAsync(await client.GetAsync(new Uri("/api/v1/training-jobs/..%2Fjobs.db", UriKind.Relative)), HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsync(new Uri($"/api/v1/training-jobs/{job.GetProperty("id").GetString()}/cancel", UriKind.Relative), null);
 
-        await Api.ExpectProblemAsync(response, HttpStatusCode.Conflict);
+        await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.Conflict);
     }
 
     [Fact]

@@ -16,13 +16,13 @@ public sealed class TrainingWarmupTests
         var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
         for (var wait = 0; wait < 300 && response.StatusCode != HttpStatusCode.OK; wait++)
         {
-            var check = (await Api.ExpectAsync(response, HttpStatusCode.ServiceUnavailable)).GetProperty("checks").GetProperty("training-warmup");
+            var check = (await ServiceApi.ExpectAsync(response, HttpStatusCode.ServiceUnavailable)).GetProperty("checks").GetProperty("training-warmup");
             Assert.Equal("Unhealthy", check.GetProperty("status").GetString());
             await Task.Delay(50);
             response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
         }
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("training-warmup").GetProperty("status").GetString());
         Assert.Contains(log.Lines, l => l.StartsWith("Information Training warmed up in", StringComparison.Ordinal));
     }
@@ -34,7 +34,7 @@ public sealed class TrainingWarmupTests
 
         var response = await factory.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
 
-        var body = await Api.ExpectAsync(response, HttpStatusCode.OK);
+        var body = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("training-warmup").GetProperty("status").GetString());
     }
 

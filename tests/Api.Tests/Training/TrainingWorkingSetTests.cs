@@ -27,7 +27,7 @@ public sealed class TrainingWorkingSetTests : IDisposable
 
         var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId = dataset, target = "y", hiddenChannels = new[] { 4 } });
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "features");
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "features");
         var detail = problem.GetProperty("detail").GetString()!;
         Assert.Contains("Training:MaxWorkingSetBytes", detail, StringComparison.Ordinal);
         Assert.Contains("3001 encoded inputs", detail, StringComparison.Ordinal);
