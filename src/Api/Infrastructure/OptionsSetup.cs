@@ -17,7 +17,7 @@ internal static class OptionsSetup
         Add<StorageOptions>(services, StorageOptions.Section);
         Add<ClusterOptions>(services, ClusterOptions.Section);
         Add<LimitsOptions>(services, LimitsOptions.Section);
-        Add<TrainingJobOptions>(services, TrainingJobOptions.Section);
+        Add<TrainingQueueOptions>(services, TrainingQueueOptions.Section);
         Add<PredictionOptions>(services, PredictionOptions.Section);
         Add<AuthOptions>(services, AuthOptions.Section)
             .Validate(o => o.ApiKeys.All(k => k.Length >= 16), "Every Auth:ApiKeys entry must be at least 16 characters long.");

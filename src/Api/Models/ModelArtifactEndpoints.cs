@@ -67,7 +67,7 @@ internal static partial class ModelArtifactEndpoints
 
     private static async Task<Results<Created<ModelInfo>, ValidationProblem, ProblemHttpResult>> Import(
         HttpRequest request, ModelRegistry registry, StoragePaths paths, IOptions<LimitsOptions> limits,
-        IOptions<TrainingJobOptions> training, ILogger<ModelRegistry> logger, CancellationToken cancellationToken)
+        IOptions<TrainingQueueOptions> training, ILogger<ModelRegistry> logger, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !ArchiveTypes.Contains(mediaType.MediaType.Value, StringComparer.OrdinalIgnoreCase))

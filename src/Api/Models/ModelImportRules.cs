@@ -10,7 +10,7 @@ namespace ModelService.Api.Models;
 internal static class ModelImportRules
 {
     /// <exception cref="ApiProblemException">400 naming the manifest member over its limit.</exception>
-    public static void Check(ModelManifest manifest, LimitsOptions limits, TrainingJobOptions training)
+    public static void Check(ModelManifest manifest, LimitsOptions limits, TrainingQueueOptions training)
     {
         var network = manifest.Network;
         if (network.Height != 1 || network.Width != 1)

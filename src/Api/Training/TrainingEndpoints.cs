@@ -63,7 +63,7 @@ internal static class TrainingEndpoints
     }
 
     private static Results<Accepted<TrainingJob>, ValidationProblem, ProblemHttpResult> Submit(
-        TrainingRequest? request, IDatasetStore datasets, IJobStore jobs, IOptions<TrainingJobOptions> options, HttpContext http)
+        TrainingRequest? request, IDatasetStore datasets, IJobStore jobs, IOptions<TrainingQueueOptions> options, HttpContext http)
     {
         if (request is null)
         {

@@ -13,7 +13,7 @@ namespace ModelService.Api.Training;
 /// job's tags for the worker to record. Throws <see cref="OperationCanceledException"/> when cancelled and
 /// <see cref="LeaseLostException"/> when the attempt no longer holds the job.</summary>
 internal sealed class TrainingJobRunner(
-    IDatasetStore datasets, IJobStore jobs, TrainingEvents events, IOptions<TrainingJobOptions> options, TimeProvider clock)
+    IDatasetStore datasets, IJobStore jobs, TrainingEvents events, IOptions<TrainingQueueOptions> options, TimeProvider clock)
 {
     /// <summary>Progress is written at most this often; the last epochs are always written when training ends.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);

@@ -18,7 +18,7 @@ internal static class TrainingRequestValidator
 
     /// <summary>The request with defaults filled in, or the errors by field.</summary>
     public static (TrainingRequest? Request, Dictionary<string, string[]> Errors) Validate(
-        TrainingRequest request, DatasetInfo dataset, TrainingJobOptions limits)
+        TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits)
     {
         var errors = new Dictionary<string, string[]>();
         void Error(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], message];

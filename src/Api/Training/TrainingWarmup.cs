@@ -30,7 +30,7 @@ internal sealed class TrainingWarmupOptions
 /// <c>/health/ready</c> at 503 until the run has finished.
 /// </summary>
 internal sealed partial class TrainingWarmup(
-    IOptions<TrainingWarmupOptions> options, IOptions<TrainingJobOptions> jobOptions, ILogger<TrainingWarmup> logger) : BackgroundService
+    IOptions<TrainingWarmupOptions> options, IOptions<TrainingQueueOptions> jobOptions, ILogger<TrainingWarmup> logger) : BackgroundService
 {
     private const int Rows = 64;
 

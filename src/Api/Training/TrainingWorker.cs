@@ -14,7 +14,7 @@ namespace ModelService.Api.Training;
 /// stops it without recording anything. On shutdown the running job is handed back to the queue.</summary>
 internal sealed partial class TrainingWorker(
     IJobStore jobs, TrainingJobRunner runner, ModelRegistry models, TrainingEvents events, StoreSignals signals,
-    IOptions<TrainingJobOptions> options, IOptions<ClusterOptions> cluster, TimeProvider clock, ILogger<TrainingWorker> logger)
+    IOptions<TrainingQueueOptions> options, IOptions<ClusterOptions> cluster, TimeProvider clock, ILogger<TrainingWorker> logger)
     : BackgroundService
 {
     public const string CancelledByRequest = "cancelled by request";

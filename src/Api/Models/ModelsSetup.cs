@@ -4,7 +4,7 @@ using ModelService.Model.Artifacts;
 
 namespace ModelService.Api.Models;
 
-internal static partial class ModelStartup
+internal static partial class ModelsSetup
 {
     public static IServiceCollection AddModels(this IServiceCollection services)
     {

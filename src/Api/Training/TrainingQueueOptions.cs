@@ -2,8 +2,9 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ModelService.Api.Training;
 
-/// <summary>Training queue and request limits (section "Training").</summary>
-internal sealed class TrainingJobOptions
+/// <summary>The training queue, its workers and the limits on a training request (section "Training"; the network's own
+/// settings are <see cref="Model.Training.TrainingOptions"/>).</summary>
+internal sealed class TrainingQueueOptions
 {
     public const string Section = "Training";
 
