@@ -3,7 +3,6 @@ using ModelService.Api.Datasets;
 using ModelService.Api.Errors;
 using ModelService.Api.Health;
 using ModelService.Api.Inference;
-using ModelService.Api.Infrastructure;
 using ModelService.Api.Json;
 using ModelService.Api.Limits;
 using ModelService.Api.Logging;
@@ -22,8 +21,7 @@ builder.AddObservability();
 // Before AddApiProblemDetails: the protocol's error writer has to come before the default one.
 builder.AddInference();
 builder.Services
-    .AddApiOptions()
-    .AddRequestBodyLimits()
+    .AddRequestLimits()
     .AddApiProblemDetails()
     .AddApiJson()
     .AddApiKeyAuth()
@@ -32,8 +30,7 @@ builder.Services
     .AddStorage()
     .AddModels()
     .AddTraining()
-    .AddTrainingWarmup()
-    .AddTrainingEvents()
+    .AddPredictions()
     .AddHealth();
 
 var app = builder.Build();
@@ -48,9 +45,7 @@ app.UseRateLimiter();
 
 app.MapDatasets();
 app.MapTraining();
-app.MapTrainingEvents();
 app.MapModels();
-app.MapModelArtifacts();
 app.MapPredictions();
 app.MapHealth();
 app.MapMetrics();

@@ -17,6 +17,7 @@ internal static class ApiKeyFile
     /// then renamed into place, so a crash never leaves a partial key (hidden files are removed at start-up).</summary>
     public static Stored LoadOrCreate(string root)
     {
+        Directory.CreateDirectory(root);
         var path = Path.Combine(root, FileName);
         if (Read(path) is { } existing)
         {

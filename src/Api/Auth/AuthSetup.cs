@@ -9,6 +9,8 @@ internal static partial class AuthSetup
 {
     public static IServiceCollection AddApiKeyAuth(this IServiceCollection services)
     {
+        services.AddValidatedOptions<AuthOptions>(AuthOptions.Section)
+            .Validate(o => o.ApiKeys.All(k => k.Length >= 16), "Every Auth:ApiKeys entry must be at least 16 characters long.");
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<IAuthorizationHandler, ApiKeyRequirementHandler>();
         services.AddAuthentication(ApiPolicies.Scheme)

@@ -8,13 +8,6 @@ internal static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
 
-    public static IServiceCollection AddHealth(this IServiceCollection services)
-    {
-        services.AddHealthChecks()
-            .AddCheck<ModelLoadedHealthCheck>("model", tags: [ReadyTag]);
-        return services;
-    }
-
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })

@@ -3,7 +3,6 @@ using System.Reflection;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
-using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
@@ -14,7 +13,7 @@ namespace ModelService.Api.Inference;
 /// <summary>What the protocol's REST and gRPC faces share: the served model name (Inference:ModelName) and its versions
 /// (model ids, the unversioned name meaning the active model), metadata, scoring, metrics and statistics.</summary>
 internal sealed class InferenceServer(
-    ModelRegistry registry, IOptions<InferenceOptions> options, IOptions<PredictionOptions> predictions, ServiceMetrics metrics,
+    ModelRegistry registry, IOptions<InferenceOptions> options, IOptions<PredictionOptions> predictions, PredictionMetrics metrics,
     InferenceStatistics statistics)
 {
     public const string Platform = "modelservice_conv1x1_mlp";

@@ -35,6 +35,9 @@ internal static class RateLimitingSetup
 
     public static IServiceCollection AddApiRateLimiting(this IServiceCollection services)
     {
+        services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.Section)
+            .Validate(o => IsValid(o.Predictions) && IsValid(o.Training),
+                "RateLimiting:{Predictions,Training} need PermitLimit >= 0 and WindowSeconds between 1 and 86400.");
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(PredictionsPolicy, context => Partition(context, o => o.Predictions));
@@ -59,6 +62,8 @@ internal static class RateLimitingSetup
         });
         return services;
     }
+
+    private static bool IsValid(object value) => Validator.TryValidateObject(value, new ValidationContext(value), null, validateAllProperties: true);
 
     private static RateLimitPartition<string> Partition(HttpContext context, Func<RateLimitingOptions, RateLimitingOptions.WindowLimit> select)
     {

@@ -6,6 +6,7 @@ namespace ModelService.Api.Models;
 
 internal static class ModelEndpoints
 {
+    /// <summary>Models as resources, and as files (<see cref="ModelArtifactEndpoints"/>).</summary>
     public static RouteGroupBuilder MapModels(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/models").WithTags("Models");
@@ -42,6 +43,7 @@ internal static class ModelEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
+        routes.MapModelArtifacts();
         return group;
     }
 

@@ -9,7 +9,6 @@ using ModelService.Api.Limits;
 using ModelService.Api.OpenApi;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
-using ModelService.Api.Observability;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 
@@ -47,7 +46,7 @@ internal static class PredictionEndpoints
     }
 
     private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
-        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, ServiceMetrics metrics,
+        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, PredictionMetrics metrics,
         CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)

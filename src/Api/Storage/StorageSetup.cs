@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Datasets;
@@ -7,7 +6,6 @@ using ModelService.Api.Local;
 using ModelService.Api.Models;
 using ModelService.Api.Postgres;
 using ModelService.Api.Training;
-using ModelService.Api.Limits;
 
 namespace ModelService.Api.Storage;
 
@@ -17,6 +15,8 @@ internal static partial class StorageSetup
     /// learns which one it runs on.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
+        services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
+        services.AddValidatedOptions<ClusterOptions>(ClusterOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<StoragePaths>();
         services.AddSingleton<StoreSignals>();
@@ -28,8 +28,6 @@ internal static partial class StorageSetup
         services.AddHostedService<StorageInitializer>();
         services.AddHostedService<NotificationListener>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: [HealthEndpoints.ReadyTag]);
-        services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
         return services;
     }
 
@@ -42,13 +40,14 @@ internal static partial class StorageSetup
         where TService : notnull =>
         IsPostgres(provider) ? provider.GetRequiredService<TPostgres>() : provider.GetRequiredService<TLocal>();
 
-    /// <summary>Brings the store's schema up to date before anything else starts.</summary>
+    /// <summary>Prepares the storage folder and brings the store's schema up to date before anything else starts.</summary>
     private sealed partial class StorageInitializer(IServiceProvider provider, ILogger<StorageInitializer> logger) : IHostedService
     {
         private static readonly TimeSpan DatabasePatience = TimeSpan.FromSeconds(60);
 
         public async Task StartAsync(CancellationToken cancellationToken)
         {
+            provider.GetRequiredService<StoragePaths>().Initialize();
             if (IsPostgres(provider))
             {
                 await PostgresStorage.MigrateAsync(provider.GetRequiredService<PostgresDatabase>(), DatabasePatience, logger, cancellationToken);

@@ -15,6 +15,7 @@ internal static class TrainingEndpoints
     public const int DefaultListLimit = 100;
     public const int MaxListLimit = 1000;
 
+    /// <summary>Training jobs, and their progress as a stream (<see cref="TrainingEventsEndpoints"/>).</summary>
     public static RouteGroupBuilder MapTraining(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/training-jobs").WithTags("Training jobs");
@@ -59,6 +60,7 @@ internal static class TrainingEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPolicies.Write);
 
+        routes.MapTrainingEvents();
         return group;
     }
 

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using ModelService.Api.Observability;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
@@ -11,7 +10,7 @@ internal sealed record EpochEvent(int Epoch, int? Epochs, double TrainLoss, doub
 /// <summary>In-process broadcast of training progress: the runner publishes each epoch, followers of a running job get
 /// what happened so far and then every new epoch. A job's buffer lives only while it runs; afterwards the job database
 /// has its history.</summary>
-internal sealed class TrainingEvents(ServiceMetrics metrics)
+internal sealed class TrainingEvents(TrainingTelemetry telemetry)
 {
     private readonly Dictionary<string, JobFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -24,7 +23,7 @@ internal sealed class TrainingEvents(ServiceMetrics metrics)
         {
             var feed = Feed(jobId);
             var previous = feed.History.Count > 0 ? feed.History[^1].ElapsedSeconds ?? 0 : 0;
-            metrics.RecordEpoch(TimeSpan.FromSeconds(progress.Elapsed.TotalSeconds - previous));
+            telemetry.RecordEpoch(TimeSpan.FromSeconds(progress.Elapsed.TotalSeconds - previous));
             feed.History.Add(item);
             foreach (var follower in feed.Followers)
             {

@@ -27,8 +27,6 @@ internal static class TrainingEventsEndpoints
     /// the job may run on another worker, or end without publishing (cancelled while queued, say).</summary>
     private static readonly TimeSpan StoreCheckInterval = TimeSpan.FromMilliseconds(500);
 
-    public static IServiceCollection AddTrainingEvents(this IServiceCollection services) => services.AddSingleton<TrainingEvents>();
-
     public static RouteHandlerBuilder MapTrainingEvents(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/api/v1/training-jobs/{id}/events", Follow).WithTags("Training jobs").WithName("FollowTrainingJob")
             .WithSummary("Follow a training job as Server-Sent Events")

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using ModelService.Api.Datasets;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
-using ModelService.Api.Observability;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Training;
 
@@ -21,7 +20,7 @@ internal sealed class TrainingJobRunner(
     public TrainedModel Run(JobLease lease, CancellationToken cancellationToken)
     {
         var job = lease.Job;
-        using var activity = ServiceMetrics.Training.StartActivity("training job");
+        using var activity = TrainingTelemetry.Jobs.StartActivity("training job");
         activity?.SetTag("modelservice.job.id", job.Id);
         activity?.SetTag("modelservice.dataset.id", job.Request.DatasetId);
         var request = job.Request;

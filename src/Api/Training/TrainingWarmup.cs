@@ -4,7 +4,6 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
-using ModelService.Api.Health;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
@@ -97,16 +96,4 @@ internal sealed class TrainingWarmupHealthCheck(TrainingWarmup warmup) : IHealth
         Task.FromResult(warmup.Finished
             ? HealthCheckResult.Healthy("Training has warmed up.")
             : HealthCheckResult.Unhealthy("Training is warming up."));
-}
-
-internal static class TrainingWarmupSetup
-{
-    public static IServiceCollection AddTrainingWarmup(this IServiceCollection services)
-    {
-        services.AddOptions<TrainingWarmupOptions>().BindConfiguration(TrainingWarmupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<TrainingWarmup>();
-        services.AddHostedService(provider => provider.GetRequiredService<TrainingWarmup>());
-        services.AddHealthChecks().AddCheck<TrainingWarmupHealthCheck>("training-warmup", tags: [HealthEndpoints.ReadyTag]);
-        return services;
-    }
 }

@@ -38,6 +38,8 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(3, Value(text, @"modelservice_training_epoch_duration_seconds_count(\{[^}]*\})?"));
         Assert.Contains("# TYPE dotnet_gc_collections_total counter", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE dotnet_process_memory_working_set_bytes gauge", text, StringComparison.Ordinal);
+        // The resource, with the service name that OTEL_SERVICE_NAME overrides.
+        Assert.Matches(@"(?m)^target_info\{[^}]*service_name=""modelservice""", text);
         AssertPromtoolAccepts(text);
     }
 

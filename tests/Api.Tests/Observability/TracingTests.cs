@@ -1,60 +1,67 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using OpenTelemetry.Trace;
+using ModelService.Api.Tests.OutOfProcess;
 
 namespace ModelService.Api.Tests.Observability;
 
-/// <summary>Traces leave over OTLP only when Observability:OtlpEndpoint is set.</summary>
-public sealed class TracingTests
+/// <summary>Traces leave over OTLP when the OpenTelemetry SDK's own variables say where, as an operator sets them on the
+/// process.</summary>
+[Collection(nameof(ServiceProcessesRunAlone))]
+public sealed class TracingTests : IDisposable
 {
+    private readonly string _storage = ModelServiceFactory.NewStorageFolder();
+
+    public void Dispose() => ModelServiceFactory.DeleteStorage(_storage);
+
     [Fact]
-    public async Task Request_and_training_spans_are_exported_to_the_configured_collector()
+    public async Task Request_and_training_spans_are_exported_to_the_collector_the_otel_variables_name()
     {
         var port = FreePort();
         using var collector = new HttpListener();
         collector.Prefixes.Add($"http://127.0.0.1:{port}/");
         collector.Start();
-        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
+        using var service = await ServiceProcess.StartAsync(_storage, new Dictionary<string, string>
         {
-            ["Observability:OtlpEndpoint"] = $"http://127.0.0.1:{port}",
-            ["Observability:OtlpProtocol"] = "http/protobuf",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "modelservice-under-test",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         });
-        var client = factory.CreateClient();
-        var dataset = await client.UploadCsvAsync(TestData.HousesCsv(100, seed: 8));
-        var job = await client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 1, activate = false });
+        var dataset = await service.Client.UploadCsvAsync(TestData.HousesCsv(100, seed: 8));
+        var job = await service.Client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 1, activate = false });
         var jobId = job.GetProperty("id").GetString()!;
 
-        var exported = new StringBuilder();
-        var flush = Task.Run(() => factory.Services.GetRequiredService<TracerProvider>().ForceFlush(30_000));
+        var traces = new StringBuilder();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!(Contains(exported, "/api/v1/training-jobs") && Contains(exported, "training job") && Contains(exported, jobId)))
+        while (!new[] { "modelservice-under-test", "/api/v1/training-jobs", "training job", jobId }.All(Contains(traces)))
         {
             var context = await collector.GetContextAsync().WaitAsync(timeout.Token);
-            Assert.Equal("/v1/traces", context.Request.Url!.AbsolutePath);
-            Assert.Equal("application/x-protobuf", context.Request.ContentType);
             using var body = new MemoryStream();
             await context.Request.InputStream.CopyToAsync(body, timeout.Token);
-            // Protobuf keeps strings as UTF-8 bytes, so span names and attribute values can be found in the payload.
-            exported.Append(Encoding.UTF8.GetString(body.ToArray()));
+            // Metrics arrive too, at /v1/metrics; only the traces matter here.
+            if (context.Request.Url!.AbsolutePath == "/v1/traces")
+            {
+                Assert.Equal("application/x-protobuf", context.Request.ContentType);
+                // Protobuf keeps strings as UTF-8 bytes, so span names and attribute values can be found in the payload.
+                traces.Append(Encoding.UTF8.GetString(body.ToArray()));
+            }
             context.Response.StatusCode = 200;
             context.Response.Close();
         }
-        Assert.True(await flush);
     }
 
     [Fact]
-    public void An_endpoint_that_is_not_a_uri_stops_start_up()
+    public async Task An_otlp_endpoint_that_is_not_an_http_uri_stops_start_up_naming_the_variable()
     {
-        using var factory = new ModelServiceFactory(new Dictionary<string, string?> { ["Observability:OtlpEndpoint"] = "collector:4317" });
+        var (exitCode, output) = await ServiceProcess.RunUntilExitAsync(_storage,
+            new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "collector:4317" }, TimeSpan.FromSeconds(60));
 
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
-        Assert.Contains("Observability:OtlpEndpoint", error.Message, StringComparison.Ordinal);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT must be an http or https URI", output, StringComparison.Ordinal);
     }
 
-    private static bool Contains(StringBuilder text, string value) => text.ToString().Contains(value, StringComparison.Ordinal);
+    private static Func<string, bool> Contains(StringBuilder text) => value => text.ToString().Contains(value, StringComparison.Ordinal);
 
     private static int FreePort()
     {

@@ -1,44 +1,35 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ModelService.Api.Storage;
-using ModelService.Api.Models;
-using ModelService.Api.Training;
 
-namespace ModelService.Api.Observability;
+namespace ModelService.Api.Training;
 
-/// <summary>The service's own instruments (meter "ModelService"); the Prometheus exporter names them
-/// modelservice_predicted_rows_total, modelservice_active_model_info, modelservice_training_jobs,
-/// modelservice_training_queue_depth and modelservice_training_epoch_duration_seconds.</summary>
-internal sealed class ServiceMetrics
+/// <summary>Spans of training jobs, and on /metrics modelservice_training_jobs, modelservice_training_queue_depth and
+/// modelservice_training_epoch_duration_seconds.</summary>
+internal sealed class TrainingTelemetry
 {
-    public const string MeterName = "ModelService";
+    public const string MeterName = "ModelService.Training";
     public const string ActivitySourceName = "ModelService.Training";
     public const string EpochDurationName = "modelservice.training.epoch.duration";
 
-    /// <summary>Spans for training jobs; requests get theirs from the ASP.NET Core instrumentation.</summary>
-    public static readonly ActivitySource Training = new(ActivitySourceName);
+    /// <summary>Bucket bounds of the epoch duration, in seconds: from small tabular jobs to large ones.</summary>
+    public static readonly double[] EpochDurationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
-    private readonly Counter<long> _predictedRows;
+    /// <summary>Spans for training jobs; requests get theirs from the ASP.NET Core instrumentation.</summary>
+    public static readonly ActivitySource Jobs = new(ActivitySourceName);
+
     private readonly Histogram<double> _epochDuration;
 
-    public ServiceMetrics(IMeterFactory meters, ModelRegistry models, IJobStore jobs)
+    public TrainingTelemetry(IMeterFactory meters, IJobStore jobs)
     {
         var meter = meters.Create(MeterName);
-        _predictedRows = meter.CreateCounter<long>("modelservice.predicted_rows", description: "Rows scored, by API (v1, v2 or grpc).");
         _epochDuration = meter.CreateHistogram<double>(EpochDurationName, unit: "s", description: "Wall time of one training epoch.");
-        meter.CreateObservableGauge("modelservice.active_model.info", () => ActiveModel(models),
-            description: "1 for the model predictions use, labelled with its id.");
         meter.CreateObservableGauge("modelservice.training.jobs", () => JobsByState(jobs), description: "Training jobs by state.");
         meter.CreateObservableGauge("modelservice.training.queue.depth", () => QueueDepth(jobs),
             description: "Training jobs waiting for a worker.");
     }
 
-    public void RecordPredictedRows(int rows, string api) => _predictedRows.Add(rows, new KeyValuePair<string, object?>("api", api));
-
     public void RecordEpoch(TimeSpan duration) => _epochDuration.Record(duration.TotalSeconds);
-
-    private static IEnumerable<Measurement<int>> ActiveModel(ModelRegistry models) =>
-        models.Active is { } active ? [new Measurement<int>(1, new KeyValuePair<string, object?>("model_id", active.Manifest.Id))] : [];
 
     private static IEnumerable<Measurement<long>> QueueDepth(IJobStore jobs) =>
         Counts(jobs) is { } counts ? [new Measurement<long>(counts.GetValueOrDefault(JobStatus.Queued))] : [];
