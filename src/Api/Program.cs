@@ -18,6 +18,7 @@ builder.Services
     .AddApiOptions()
     .AddRequestBodyLimits()
     .AddApiProblemDetails()
+    .AddValidation()
     .AddApiJson()
     .AddApiKeyAuth()
     .AddApiRateLimiting()

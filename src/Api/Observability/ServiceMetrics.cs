@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using ModelService.Api.Infrastructure;
 using ModelService.Api.Models;
 using ModelService.Api.Training;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Api.Observability;
 
@@ -50,11 +51,11 @@ internal sealed class ServiceMetrics
         {
             return [];
         }
-        return JobStatus.All.Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
-            new KeyValuePair<string, object?>("state", state)));
+        return Enum.GetValues<JobStatus>().Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
+            new KeyValuePair<string, object?>("state", WireNames.Of(state))));
     }
 
-    private static IReadOnlyDictionary<string, long>? Counts(IJobStore jobs)
+    private static IReadOnlyDictionary<JobStatus, long>? Counts(IJobStore jobs)
     {
         try
         {
