@@ -23,6 +23,7 @@ builder.AddInference();
 builder.Services
     .AddRequestLimits()
     .AddApiProblemDetails()
+    .AddValidation()
     .AddApiJson()
     .AddApiKeyAuth()
     .AddApiRateLimiting()

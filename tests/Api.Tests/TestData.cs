@@ -31,8 +31,8 @@ public static class TestData
     /// <summary>A validated request (every default filled in) for one quick epoch on <see cref="HousesCsv"/> data.</summary>
     internal static ModelService.Api.Training.TrainingRequest SmallTrainingRequest(string? datasetId) => new()
     {
-        DatasetId = datasetId, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = "relu",
-        Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = "adam", WeightDecay = 0,
+        DatasetId = datasetId, Target = "price", Features = ["square_footage", "rooms"], HiddenChannels = [4], Activation = ModelService.Model.Network.Activation.Relu,
+        Dropout = 0, BatchNorm = false, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Optimizer = ModelService.Model.Training.OptimizerKind.Adam, WeightDecay = 0,
         ValidationFraction = 0.2, Seed = 1, Activate = false,
     };
 

@@ -37,8 +37,8 @@ internal static class DatasetCsv
         using var reader = new StreamReader(stream);
         using var csv = new CsvParser(reader, CultureInfo.InvariantCulture);
         csv.Read();
-        var numbers = info.Columns.Select(c => c.Type == ColumnTypes.Numeric ? new double[info.RowCount] : null).ToArray();
-        var labels = info.Columns.Select(c => c.Type == ColumnTypes.Categorical ? new string?[info.RowCount] : null).ToArray();
+        var numbers = info.Columns.Select(c => c.Type == ColumnType.Numeric ? new double[info.RowCount] : null).ToArray();
+        var labels = info.Columns.Select(c => c.Type == ColumnType.Categorical ? new string?[info.RowCount] : null).ToArray();
         var distinct = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var row = 0; row < info.RowCount && csv.Read(); row++)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ModelService.Model.Data;
 
 namespace ModelService.Api.Datasets;
 
@@ -12,14 +13,14 @@ internal sealed record DatasetInfo(
     IReadOnlyList<ColumnInfo> Columns);
 
 /// <summary>One column: its inferred type and statistics over non-missing values.</summary>
-/// <param name="Type">"numeric" or "categorical".</param>
+/// <param name="Type">"numeric" or "categorical" on the wire.</param>
 /// <param name="Missing">Number of empty cells.</param>
 /// <param name="Categories">Distinct values of a categorical column, sorted ordinally (at most
 /// <see cref="TypedColumns.MaxListedCategories"/>).</param>
 /// <param name="DistinctCount">Number of distinct values of a categorical column.</param>
 internal sealed record ColumnInfo(
     string Name,
-    string Type,
+    ColumnType Type,
     int Missing,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Min = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Max = null,
@@ -29,9 +30,3 @@ internal sealed record ColumnInfo(
 
 /// <summary>The JSON upload body.</summary>
 internal sealed record DatasetUpload(string? Name, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Rows);
-
-internal static class ColumnTypes
-{
-    public const string Numeric = "numeric";
-    public const string Categorical = "categorical";
-}

@@ -91,7 +91,7 @@ internal sealed class TypedColumns
                 var labels = _labels[c]!;
                 var distinct = _distinct[c]!;
                 columns.Add(DataColumn.Categorical(_names[c], labels));
-                infos.Add(new ColumnInfo(_names[c], ColumnTypes.Categorical, labels.Count(l => l is null),
+                infos.Add(new ColumnInfo(_names[c], ColumnType.Categorical, labels.Count(l => l is null),
                     Categories: [.. distinct.Keys.Order(StringComparer.Ordinal).Take(MaxListedCategories)], DistinctCount: distinct.Count));
             }
         }
@@ -121,7 +121,7 @@ internal sealed class TypedColumns
             max = Math.Max(max, value);
         }
         return count == 0
-            ? new ColumnInfo(name, ColumnTypes.Numeric, missing)
-            : new ColumnInfo(name, ColumnTypes.Numeric, missing, min, max, sum / count);
+            ? new ColumnInfo(name, ColumnType.Numeric, missing)
+            : new ColumnInfo(name, ColumnType.Numeric, missing, min, max, sum / count);
     }
 }

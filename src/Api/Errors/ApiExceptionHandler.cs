@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ModelService.Api.Storage;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Api.Errors;
 
@@ -95,6 +96,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         if (IsBadUtf8(json))
         {
             return $"'{field}' is not valid UTF-8 text {position}.";
+        }
+        if (json is UnknownWireNameException unknown)
+        {
+            return $"'{field}' takes one of: {string.Join(", ", unknown.Allowed)}; got {(unknown.Given is null ? "another kind of value" : $"'{unknown.Given}'")} {position}.";
         }
         return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? $"Unknown property '{field}' {position}."

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+
 namespace ModelService.Api.Errors;
 
 internal static class ProblemDetailsSetup
@@ -10,6 +13,10 @@ internal static class ProblemDetailsSetup
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+            if (context.ProblemDetails is HttpValidationProblemDetails validation)
+            {
+                NameFieldsAsOnTheWire(validation);
+            }
             if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status is { } status)
             {
                 context.ProblemDetails.Detail = DefaultDetail(status, context.HttpContext.Request);
@@ -25,6 +32,24 @@ internal static class ProblemDetailsSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
+    }
+
+    /// <summary>Minimal-API validation keys its errors by C# property path ("Epochs", "Network.Layers[0]"); the contract
+    /// names fields as the JSON does ("epochs"), and every problem has a title and a detail saying what was wrong.</summary>
+    private static void NameFieldsAsOnTheWire(HttpValidationProblemDetails problem)
+    {
+        var errors = problem.Errors.ToList();
+        problem.Errors.Clear();
+        foreach (var (key, messages) in errors)
+        {
+            var field = string.Join('.', key.Split('.').Select(JsonNamingPolicy.CamelCase.ConvertName));
+            problem.Errors[field] = problem.Errors.TryGetValue(field, out var earlier) ? [.. earlier, .. messages] : messages;
+        }
+        if (problem.Title is null or "One or more validation errors occurred.")
+        {
+            problem.Title = "Invalid input";
+        }
+        problem.Detail ??= string.Join(" ", problem.Errors.SelectMany(e => e.Value));
     }
 
     private static string? DefaultDetail(int status, HttpRequest request) => status switch

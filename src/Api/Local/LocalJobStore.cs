@@ -14,8 +14,7 @@ namespace ModelService.Api.Local;
 internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock, LocalModelStore models, StoreSignals signals,
     TimeProvider clock) : IJobStore
 {
-    private const string Columns =
-        "id, status, created_at, started_at, finished_at, request, epoch, epochs, train_loss, validation_loss, model_id, error, attempts, worker";
+    private const string Columns = JobRows.Columns;
 
     /// <summary>Schema versions, applied in order and recorded in <c>PRAGMA user_version</c>.</summary>
     private static readonly string[] Migrations =
@@ -76,7 +75,7 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
     public JobCreation Create(TrainingRequest request, int queueCapacity)
     {
         var job = new TrainingJob(Ids.NewJobId(), JobStatus.Queued, clock.GetUtcNow(), null, null, request,
-            new JobProgress(0, request.Epochs!.Value, null, null), [], null, null, 0, null);
+            new JobProgress(0, request.Epochs, null, null), [], null, null, 0, null);
         lock (storeLock.DatasetsAndJobs)
         {
             if (!LocalDatasetStore.Exists(paths, request.DatasetId!))
@@ -91,8 +90,8 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
             }
             Execute(connection,
                 "INSERT INTO jobs (id, status, dataset_id, created_at, request, epochs) VALUES ($id, $status, $dataset, $created, $request, $epochs)",
-                ("$id", job.Id), ("$status", job.Status), ("$dataset", request.DatasetId), ("$created", Format(job.CreatedAt)),
-                ("$request", JsonSerializer.Serialize(request, ApiJsonContext.Default.TrainingRequest)), ("$epochs", request.Epochs));
+                ("$id", job.Id), ("$status", JobRows.Stored(job.Status)), ("$dataset", request.DatasetId), ("$created", Format(job.CreatedAt)),
+                ("$request", JobRows.Stored(request)), ("$epochs", request.Epochs));
             transaction.Commit();
         }
         signals.RaiseJobQueued();
@@ -105,26 +104,21 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         return Query(connection, $"SELECT {Columns} FROM jobs WHERE id = $id", ("$id", id)).SingleOrDefault();
     }
 
-    public IReadOnlyList<TrainingJob> List(string? status, int limit)
+    public IReadOnlyList<TrainingJob> List(JobStatus? status, int limit)
     {
         using var connection = Open();
         return status is null
             ? Query(connection, $"SELECT {Columns} FROM jobs ORDER BY seq DESC LIMIT $limit", ("$limit", limit))
             : Query(connection, $"SELECT {Columns} FROM jobs WHERE status = $status ORDER BY seq DESC LIMIT $limit",
-                ("$status", status), ("$limit", limit));
+                ("$status", JobRows.Stored(status.Value)), ("$limit", limit));
     }
 
-    public IReadOnlyDictionary<string, long> CountByStatus()
+    public IReadOnlyDictionary<JobStatus, long> CountByStatus()
     {
         using var connection = Open();
         using var command = Command(connection, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
         using var reader = command.ExecuteReader();
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        }
-        return counts;
+        return JobRows.Counts(reader);
     }
 
     /// <summary>Whether a queued or running job uses the dataset; callers hold <see cref="LocalStoreLock.DatasetsAndJobs"/>.</summary>
@@ -248,12 +242,12 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         }
     }
 
-    public bool TryFinish(JobLease lease, string status, string error)
+    public bool TryFinish(JobLease lease, JobStatus status, string error)
     {
         using var connection = Open();
         using var command = Command(connection,
             $"UPDATE jobs SET status = $status, finished_at = $now, error = $error, lease_expires = NULL WHERE {Fence}",
-            [.. FenceValues(lease), ("$status", status), ("$now", Format(clock.GetUtcNow())), ("$error", error)]);
+            [.. FenceValues(lease), ("$status", JobRows.Stored(status)), ("$now", Format(clock.GetUtcNow())), ("$error", error)]);
         return command.ExecuteNonQuery() == 1;
     }
 
@@ -287,48 +281,20 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         {
             while (reader.Read())
             {
-                jobs.Add(new TrainingJob(
-                    reader.GetString(0),
-                    reader.GetString(1),
-                    Parse(reader.GetString(2)),
-                    reader.IsDBNull(3) ? null : Parse(reader.GetString(3)),
-                    reader.IsDBNull(4) ? null : Parse(reader.GetString(4)),
-                    JsonSerializer.Deserialize(reader.GetString(5), ApiJsonContext.Default.TrainingRequest)!,
-                    new JobProgress(reader.GetInt32(6), reader.GetInt32(7), NullableDouble(reader, 8), NullableDouble(reader, 9)),
-                    [],
-                    reader.IsDBNull(10) ? null : reader.GetString(10),
-                    reader.IsDBNull(11) ? null : reader.GetString(11),
-                    reader.GetInt32(12),
-                    reader.IsDBNull(13) ? null : reader.GetString(13)));
+                jobs.Add(JobRows.Read(reader, static (row, i) => row.IsDBNull(i) ? null : Parse(row.GetString(i))));
             }
         }
         if (jobs.Count == 0)
         {
             return jobs;
         }
-        var histories = Histories(connection, jobs.Select(j => j.Id).ToList());
-        return [.. jobs.Select(job => job with { History = histories.TryGetValue(job.Id, out var history) ? history : [] })];
-    }
-
-    /// <summary>The histories of all <paramref name="ids"/> in one query.</summary>
-    private static Dictionary<string, List<EpochLoss>> Histories(SqliteConnection connection, List<string> ids)
-    {
-        var names = ids.Select((_, i) => $"$j{i.ToString(CultureInfo.InvariantCulture)}").ToList();
-        using var command = Command(connection,
-            $"SELECT job_id, epoch, train_loss, validation_loss FROM job_epochs WHERE job_id IN ({string.Join(", ", names)}) ORDER BY job_id, epoch",
-            [.. names.Select((name, i) => (name, (object?)ids[i]))]);
-        using var reader = command.ExecuteReader();
-        var histories = new Dictionary<string, List<EpochLoss>>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            var id = reader.GetString(0);
-            if (!histories.TryGetValue(id, out var history))
-            {
-                histories[id] = history = [];
-            }
-            history.Add(new EpochLoss(reader.GetInt32(1), reader.GetDouble(2), NullableDouble(reader, 3)));
-        }
-        return histories;
+        // One query for every history: the ids travel as parameters $j0, $j1, ...
+        var names = jobs.Select((_, i) => $"$j{i.ToString(CultureInfo.InvariantCulture)}").ToList();
+        using var epochs = Command(connection,
+            $"SELECT {JobRows.EpochColumns} FROM job_epochs WHERE job_id IN ({string.Join(", ", names)}) ORDER BY job_id, epoch",
+            [.. names.Select((name, i) => (name, (object?)jobs[i].Id))]);
+        using var epochReader = epochs.ExecuteReader();
+        return JobRows.WithHistories(jobs, epochReader);
     }
 
     private SqliteConnection Open()
@@ -362,8 +328,6 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         }
         return command;
     }
-
-    private static double? NullableDouble(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 
     private static long Milliseconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 

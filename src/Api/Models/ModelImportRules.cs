@@ -17,16 +17,16 @@ internal static class ModelImportRules
         {
             throw Invalid("network", $"The network is {network.Height} x {network.Width}; trained models are 1 x 1.");
         }
-        if (network.HiddenChannels.Count is < 1 or > TrainingRequestValidator.MaxHiddenLayers)
+        if (network.HiddenChannels.Count is < 1 or > TrainingLimits.MaxHiddenLayers)
         {
             throw Invalid("network.hiddenChannels",
-                $"The network has {network.HiddenChannels.Count} hidden layers; between 1 and {TrainingRequestValidator.MaxHiddenLayers} are allowed.");
+                $"The network has {network.HiddenChannels.Count} hidden layers; between 1 and {TrainingLimits.MaxHiddenLayers} are allowed.");
         }
         for (var i = 0; i < network.HiddenChannels.Count; i++)
         {
-            if (network.HiddenChannels[i] is < 1 or > TrainingRequestValidator.MaxLayerWidth)
+            if (network.HiddenChannels[i] is < 1 or > TrainingLimits.MaxLayerWidth)
             {
-                throw Invalid($"network.hiddenChannels[{i}]", $"A hidden layer has between 1 and {TrainingRequestValidator.MaxLayerWidth} "
+                throw Invalid($"network.hiddenChannels[{i}]", $"A hidden layer has between 1 and {TrainingLimits.MaxLayerWidth} "
                     + $"channels; got {network.HiddenChannels[i]}.");
             }
         }

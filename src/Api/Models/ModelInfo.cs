@@ -1,6 +1,8 @@
+using System.Text.Json.Serialization;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Models;
@@ -11,7 +13,7 @@ internal sealed record ModelInfo(
     string Id,
     DateTimeOffset CreatedAt,
     bool Active,
-    string Status,
+    ModelStatus Status,
     string? Error,
     string? TrainingJobId,
     string? DatasetId,
@@ -23,14 +25,11 @@ internal sealed record ModelInfo(
     IReadOnlyDictionary<string, string>? Tags,
     IReadOnlyDictionary<string, string>? LibraryVersions)
 {
-    public const string Ready = "ready";
-    public const string Invalid = "invalid";
-
     public static ModelInfo From(ModelEntry entry, string? activeId)
     {
         if (entry.Manifest is not { } m)
         {
-            return new ModelInfo(entry.Id, entry.CreatedAt, false, Invalid, entry.Error,
+            return new ModelInfo(entry.Id, entry.CreatedAt, false, ModelStatus.Invalid, entry.Error,
                 null, null, null, null, null, null, null, null, null);
         }
         string? Tag(string key) => m.Tags is { } tags && tags.TryGetValue(key, out var value) ? value : null;
@@ -38,7 +37,7 @@ internal sealed record ModelInfo(
             m.Id,
             m.CreatedAt,
             m.Id == activeId,
-            Ready,
+            ModelStatus.Ready,
             null,
             Tag(ModelTags.TrainingJobId),
             Tag(ModelTags.DatasetId),
@@ -52,6 +51,17 @@ internal sealed record ModelInfo(
     }
 }
 
+/// <summary>Whether a stored model can serve; stored nowhere, sent as the wire names.</summary>
+[JsonConverter(typeof(WireEnumConverter<ModelStatus>))]
+internal enum ModelStatus
+{
+    [JsonStringEnumMemberName("ready")]
+    Ready,
+
+    [JsonStringEnumMemberName("invalid")]
+    Invalid,
+}
+
 internal static class ModelTags
 {
     public const string DatasetId = "datasetId";
@@ -63,7 +73,7 @@ internal static class ModelTags
 /// standardised; categorical ones are one-hot encoded over <see cref="Categories"/>, missing values taking the mode.</summary>
 internal sealed record FeatureInfo(
     string Name,
-    string Type,
+    ColumnType Type,
     double? ImputeValue,
     double? Mean,
     double? Std,
@@ -71,19 +81,19 @@ internal sealed record FeatureInfo(
     string? ImputeCategory)
 {
     public static FeatureInfo From(Model.Preprocessing.FeatureTransform f) =>
-        new(f.Name, f.Type == ColumnType.Numeric ? "numeric" : "categorical", f.ImputeValue, f.Mean, f.Std, f.Categories, f.ImputeCategory);
+        new(f.Name, f.Type, f.ImputeValue, f.Mean, f.Std, f.Categories, f.ImputeCategory);
 }
 
 internal sealed record ArchitectureInfo(
     IReadOnlyList<int> InputShape,
     IReadOnlyList<LayerInfo> Layers,
     long ParameterCount,
-    string Activation,
+    Activation Activation,
     double Dropout,
     bool BatchNorm)
 {
     public static ArchitectureInfo From(NetworkSpec n) =>
-        new([n.Height, n.Width, n.InputChannels], n.Layers, n.ParameterCount, ActivationNames.ToWireName(n.Activation), n.Dropout, n.BatchNorm);
+        new([n.Height, n.Width, n.InputChannels], n.Layers, n.ParameterCount, n.Activation, n.Dropout, n.BatchNorm);
 }
 
 internal sealed record TrainingInfo(
@@ -91,7 +101,7 @@ internal sealed record TrainingInfo(
     int EpochsRequested,
     int BatchSize,
     double LearningRate,
-    string Optimizer,
+    OptimizerKind Optimizer,
     double WeightDecay,
     int Seed,
     double ValidationFraction,
@@ -103,7 +113,7 @@ internal sealed record TrainingInfo(
     int DroppedRows)
 {
     public static TrainingInfo From(TrainingSummary t) =>
-        new(t.Epochs, t.EpochsRequested, t.BatchSize, t.LearningRate, OptimizerNames.ToWireName(t.Optimizer), t.WeightDecay, t.Seed,
+        new(t.Epochs, t.EpochsRequested, t.BatchSize, t.LearningRate, t.Optimizer, t.WeightDecay, t.Seed,
             t.ValidationFraction, t.EarlyStoppingPatience, t.BestEpoch, t.DurationSeconds, t.TrainRows, t.ValidationRows, t.DroppedRows);
 }
 

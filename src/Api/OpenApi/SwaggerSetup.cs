@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,9 @@ internal static class SwaggerSetup
             });
             options.OperationFilter<ApiKeyOperationFilter>();
             options.OperationFilter<RequestExampleOperationFilter>();
+            options.SchemaFilter<DefaultsSchemaFilter>();
+            // Inline enums, so a property of an enum type can carry its own default.
+            options.UseInlineDefinitionsForEnums();
         });
         return services;
     }
@@ -70,6 +74,32 @@ internal static class SwaggerSetup
                 });
                 operation.Responses ??= [];
                 operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Missing or invalid X-Api-Key (when keys are configured)." });
+            }
+        }
+    }
+
+    /// <summary>Documents each request body's defaults from a body with nothing set, serialised as the service would:
+    /// the defaults the service applies are the only source, so the document cannot disagree with them.</summary>
+    private sealed class DefaultsSchemaFilter(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : ISchemaFilter
+    {
+        private static readonly Dictionary<Type, Func<object>> s_empty = new()
+        {
+            [typeof(Training.TrainingRequest)] = () => new Training.TrainingRequest(),
+        };
+
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (!s_empty.TryGetValue(context.Type, out var empty) || schema.Properties is null)
+            {
+                return;
+            }
+            var defaults = JsonSerializer.SerializeToNode(empty(), context.Type, json.Value.SerializerOptions)!.AsObject();
+            foreach (var (name, property) in schema.Properties)
+            {
+                if (defaults.TryGetPropertyValue(name, out var value) && value is not null && property is OpenApiSchema concrete)
+                {
+                    concrete.Default = value.DeepClone();
+                }
             }
         }
     }

@@ -12,8 +12,7 @@ namespace ModelService.Api.Postgres;
 /// database's clock, so the processes' clocks need not agree; every write a worker makes is fenced by its attempt.</summary>
 internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) : IJobStore
 {
-    private const string Columns =
-        "id, status, created_at, started_at, finished_at, request, epoch, epochs, train_loss, validation_loss, model_id, error, attempts, worker";
+    private const string Columns = JobRows.Columns;
 
     /// <summary>The job is still running this attempt on this worker, and the lease has not run out.</summary>
     private const string Fence = "id = $1 AND status = 'running' AND attempts = $2 AND worker = $3 AND lease_expires >= now()";
@@ -21,7 +20,7 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
     public JobCreation Create(TrainingRequest request, int queueCapacity)
     {
         var job = new TrainingJob(Ids.NewJobId(), JobStatus.Queued, PostgresDatabase.ToMicroseconds(clock.GetUtcNow()), null, null, request,
-            new JobProgress(0, request.Epochs!.Value, null, null), [], null, null, 0, null);
+            new JobProgress(0, request.Epochs, null, null), [], null, null, 0, null);
         return db.InTransaction((connection, _) =>
         {
             // The share lock orders this against PostgresDatasetStore.Delete: whichever locks the row first wins.
@@ -35,8 +34,7 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
             }
             PostgresDatabase.Execute(connection,
                 "INSERT INTO jobs (id, status, dataset_id, created_at, request, epochs) VALUES ($1, 'queued', $2, $3, $4, $5)",
-                job.Id, request.DatasetId, job.CreatedAt, JsonSerializer.Serialize(request, ApiJsonContext.Default.TrainingRequest),
-                request.Epochs!.Value);
+                job.Id, request.DatasetId, job.CreatedAt, JobRows.Stored(request), request.Epochs);
             PostgresDatabase.Notify(connection, PostgresDatabase.JobQueuedChannel, job.Id);
             return new JobCreation(JobCreationResult.Created, job);
         });
@@ -44,20 +42,15 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
 
     public TrainingJob? Get(string id) => db.Run(connection => Query(connection, $"SELECT {Columns} FROM jobs WHERE id = $1", id)).SingleOrDefault();
 
-    public IReadOnlyList<TrainingJob> List(string? status, int limit) => db.Run(connection => status is null
+    public IReadOnlyList<TrainingJob> List(JobStatus? status, int limit) => db.Run(connection => status is null
         ? Query(connection, $"SELECT {Columns} FROM jobs ORDER BY seq DESC LIMIT $1", limit)
-        : Query(connection, $"SELECT {Columns} FROM jobs WHERE status = $1 ORDER BY seq DESC LIMIT $2", status, limit));
+        : Query(connection, $"SELECT {Columns} FROM jobs WHERE status = $1 ORDER BY seq DESC LIMIT $2", JobRows.Stored(status.Value), limit));
 
-    public IReadOnlyDictionary<string, long> CountByStatus() => db.Run(connection =>
+    public IReadOnlyDictionary<JobStatus, long> CountByStatus() => db.Run(connection =>
     {
         using var command = PostgresDatabase.Command(connection, "SELECT status, count(*) FROM jobs GROUP BY status");
         using var reader = command.ExecuteReader();
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        }
-        return counts;
+        return JobRows.Counts(reader);
     });
 
     public bool TryCancelQueued(string id, string reason) => db.Run(connection => PostgresDatabase.Execute(connection,
@@ -158,9 +151,9 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
         return true;
     });
 
-    public bool TryFinish(JobLease lease, string status, string error) => db.Run(connection => PostgresDatabase.Execute(connection,
+    public bool TryFinish(JobLease lease, JobStatus status, string error) => db.Run(connection => PostgresDatabase.Execute(connection,
         $"UPDATE jobs SET status = $4, finished_at = now(), error = $5, lease_expires = NULL WHERE {Fence}",
-        lease.JobId, lease.Attempt, lease.Worker, status, error)) == 1;
+        lease.JobId, lease.Attempt, lease.Worker, JobRows.Stored(status), error)) == 1;
 
     public bool TryRelease(JobLease lease) => db.InTransaction((connection, _) =>
     {
@@ -182,43 +175,16 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
         {
             while (reader.Read())
             {
-                jobs.Add(new TrainingJob(
-                    reader.GetString(0),
-                    reader.GetString(1),
-                    PostgresDatabase.ReadTime(reader, 2)!.Value,
-                    PostgresDatabase.ReadTime(reader, 3),
-                    PostgresDatabase.ReadTime(reader, 4),
-                    JsonSerializer.Deserialize(reader.GetString(5), ApiJsonContext.Default.TrainingRequest)!,
-                    new JobProgress(reader.GetInt32(6), reader.GetInt32(7), NullableDouble(reader, 8), NullableDouble(reader, 9)),
-                    [],
-                    reader.IsDBNull(10) ? null : reader.GetString(10),
-                    reader.IsDBNull(11) ? null : reader.GetString(11),
-                    reader.GetInt32(12),
-                    reader.IsDBNull(13) ? null : reader.GetString(13)));
+                jobs.Add(JobRows.Read(reader, static (row, i) => PostgresDatabase.ReadTime((NpgsqlDataReader)row, i)));
             }
         }
         if (jobs.Count == 0)
         {
             return jobs;
         }
-        var histories = new Dictionary<string, List<EpochLoss>>(StringComparer.Ordinal);
-        using (var command = PostgresDatabase.Command(connection,
-            "SELECT job_id, epoch, train_loss, validation_loss FROM job_epochs WHERE job_id = ANY($1) ORDER BY job_id, epoch",
-            (object)jobs.Select(j => j.Id).ToArray()))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                var id = reader.GetString(0);
-                if (!histories.TryGetValue(id, out var history))
-                {
-                    histories[id] = history = [];
-                }
-                history.Add(new EpochLoss(reader.GetInt32(1), reader.GetDouble(2), NullableDouble(reader, 3)));
-            }
-        }
-        return [.. jobs.Select(job => job with { History = histories.TryGetValue(job.Id, out var history) ? history : [] })];
+        using var epochs = PostgresDatabase.Command(connection,
+            $"SELECT {JobRows.EpochColumns} FROM job_epochs WHERE job_id = ANY($1) ORDER BY job_id, epoch", (object)jobs.Select(j => j.Id).ToArray());
+        using var epochReader = epochs.ExecuteReader();
+        return JobRows.WithHistories(jobs, epochReader);
     }
-
-    private static double? NullableDouble(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 }

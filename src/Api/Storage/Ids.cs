@@ -13,6 +13,9 @@ internal static partial class Ids
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     private const int RandomLength = 12;
 
+    /// <summary>A well-formed dataset id, for validation attributes.</summary>
+    public const string DatasetIdPattern = @"^ds_[A-Za-z0-9_-]{12}\z";
+
     public static string NewDatasetId() => New(DatasetPrefix);
 
     public static string NewModelId() => New(ModelPrefix);

@@ -15,10 +15,10 @@ internal interface IJobStore
     TrainingJob? Get(string id);
 
     /// <summary>Newest first, each with its history (read in one query, whatever the number of jobs).</summary>
-    IReadOnlyList<TrainingJob> List(string? status, int limit);
+    IReadOnlyList<TrainingJob> List(JobStatus? status, int limit);
 
     /// <summary>How many jobs are in each status (statuses without jobs are left out).</summary>
-    IReadOnlyDictionary<string, long> CountByStatus();
+    IReadOnlyDictionary<JobStatus, long> CountByStatus();
 
     bool TryCancelQueued(string id, string reason);
 
@@ -46,7 +46,7 @@ internal interface IJobStore
     bool TrySucceed(JobLease lease, TrainedModel model, bool activate);
 
     /// <summary>Ends the job as failed or cancelled; false when the lease is no longer held.</summary>
-    bool TryFinish(JobLease lease, string status, string error);
+    bool TryFinish(JobLease lease, JobStatus status, string error);
 
     /// <summary>Hands the job back to the queue (a graceful shutdown); false when the lease is no longer held.</summary>
     bool TryRelease(JobLease lease);

@@ -7,6 +7,7 @@ using ModelService.Api.Errors;
 using ModelService.Api.Limits;
 using ModelService.Api.OpenApi;
 using ModelService.Api.Storage;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Api.Training;
 
@@ -24,10 +25,9 @@ internal static class TrainingEndpoints
             .WithSummary("Queue a training job")
             .WithDescription("Validates the request against the dataset and answers 202 at once with the queued job; poll its "
                 + "Location for progress. Replace datasetId with the id returned by \"Upload a dataset\". Only datasetId and "
-                + "target are required; defaults: features = every other column, hiddenChannels [16, 8], activation relu, "
-                + "dropout 0, batchNorm false, epochs 50, batchSize 16, learningRate 0.001, optimizer adam, weightDecay 0, "
-                + "validationFraction 0.2, earlyStoppingPatience null, seed 42, activate false. An unknown datasetId is 404; "
-                + "any other bad field is 400 naming it. A full queue is 503 with Retry-After.")
+                + "target are required; every other field has the default shown in the request schema, and features defaults to "
+                + "every column but the target. An unknown datasetId is 404; any other bad field is 400 naming it. A full queue "
+                + "is 503 with Retry-After.")
             .Accepts<TrainingRequest>("application/json")
             .WithRequestExample("application/json", """
                 {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
@@ -71,15 +71,8 @@ internal static class TrainingEndpoints
         {
             return Problems.Invalid("body", "Send a TrainingRequest: at least {\"datasetId\": \"...\", \"target\": \"...\"}.");
         }
-        if (string.IsNullOrEmpty(request.DatasetId))
-        {
-            return Problems.Invalid("datasetId", "'datasetId' is required.");
-        }
-        if (!Ids.IsDatasetId(request.DatasetId))
-        {
-            return Problems.Invalid("datasetId", $"'{request.DatasetId}' is not a dataset id.");
-        }
-        if (datasets.Get(request.DatasetId) is not { } dataset)
+        // The attributes on TrainingRequest have been checked by minimal-API validation before this runs.
+        if (datasets.Get(request.DatasetId!) is not { } dataset)
         {
             return Problems.NotFound("datasetId", $"No dataset with id '{request.DatasetId}'.");
         }
@@ -104,15 +97,20 @@ internal static class TrainingEndpoints
 
     private static Results<Ok<IReadOnlyList<TrainingJob>>, ValidationProblem> List(IJobStore jobs, string? status, int? limit)
     {
-        if (status is not null && !JobStatus.All.Contains(status))
+        JobStatus? wanted = null;
+        if (status is not null)
         {
-            return Problems.Invalid("status", $"Unknown status '{status}'; use one of: {string.Join(", ", JobStatus.All)}.");
+            if (!WireNames.TryParse<JobStatus>(status, out var parsed))
+            {
+                return Problems.Invalid("status", $"Unknown status '{status}'; use one of: {string.Join(", ", WireNames.All<JobStatus>())}.");
+            }
+            wanted = parsed;
         }
         if (limit is < 1 or > MaxListLimit)
         {
             return Problems.Invalid("limit", $"'limit' must be between 1 and {MaxListLimit}.");
         }
-        return TypedResults.Ok(jobs.List(status, limit ?? DefaultListLimit));
+        return TypedResults.Ok(jobs.List(wanted, limit ?? DefaultListLimit));
     }
 
     private static Results<Ok<TrainingJob>, ProblemHttpResult> Get(string id, IJobStore jobs) =>
@@ -133,7 +131,7 @@ internal static class TrainingEndpoints
             return TypedResults.Accepted(Location(id), jobs.Get(id)!);
         }
         job = jobs.Get(id)!;
-        return Problems.Conflict($"Training job '{id}' has already finished ({job.Status}).");
+        return Problems.Conflict($"Training job '{id}' has already finished ({WireNames.Of(job.Status)}).");
     }
 
     private static string Location(string id) => $"/api/v1/training-jobs/{id}";

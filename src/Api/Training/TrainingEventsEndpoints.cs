@@ -11,7 +11,7 @@ using ModelService.Api.Storage;
 namespace ModelService.Api.Training;
 
 /// <summary>The final event of a job's stream.</summary>
-internal sealed record OutcomeEvent(string Status, string? ModelId, string? Error, int Epochs);
+internal sealed record OutcomeEvent(JobStatus Status, string? ModelId, string? Error, int Epochs);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(EpochEvent))]
@@ -96,7 +96,7 @@ internal static class TrainingEventsEndpoints
                 sent = stored.Epoch;
                 yield return Epoch(new EpochEvent(stored.Epoch, job.Progress.Epochs, stored.TrainLoss, stored.ValidationLoss, null));
             }
-            if (JobStatus.IsFinished(job.Status))
+            if (job.Status.IsFinished())
             {
                 var outcome = new OutcomeEvent(job.Status, job.ModelId, job.Error, job.History.Count);
                 yield return new SseItem<string>(JsonSerializer.Serialize(outcome, TrainingEventsJsonContext.Default.OutcomeEvent),

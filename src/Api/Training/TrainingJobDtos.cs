@@ -1,57 +1,134 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using ModelService.Model.Network;
+using ModelService.Model.Serialization;
+using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
 
-/// <summary>What to train. Only <see cref="DatasetId"/> and <see cref="Target"/> are required; a stored job holds the
-/// request with every default filled in.</summary>
-internal sealed record TrainingRequest
+/// <summary>What to train. Only <see cref="DatasetId"/> and <see cref="Target"/> are required; everything else starts at
+/// the model library's defaults (<see cref="NetworkOptions.Default"/>, <see cref="Model.Training.TrainingOptions.Default"/>),
+/// so the OpenAPI document, the stored request and the trainer read the same values. Ranges are checked by minimal-API
+/// validation; the rules that need the dataset or the configured limits are in <see cref="TrainingRequestValidator"/>.
+/// A stored job holds the request with <see cref="Features"/> filled in.</summary>
+// Public because .NET 10's validation generator only picks up public types.
+public sealed record TrainingRequest : IValidatableObject
 {
-    [Required]
-    public string? DatasetId { get; init; }
+    [Required(ErrorMessage = "'datasetId' is required.")]
+    [RegularExpression(Infrastructure.Ids.DatasetIdPattern, ErrorMessage = "'datasetId' is not a dataset id.")]
+    public string? DatasetId { get; set; }
 
-    [Required]
-    public string? Target { get; init; }
+    [Required(ErrorMessage = "'target' is required: the name of the numeric column to predict.")]
+    public string? Target { get; set; }
 
-    public IReadOnlyList<string>? Features { get; init; }
+    /// <summary>Feature columns in model order; null means every column but the target.</summary>
+    [MinLength(1, ErrorMessage = "At least one feature is needed.")]
+    public IReadOnlyList<string>? Features { get; set; }
 
-    public IReadOnlyList<int>? HiddenChannels { get; init; }
+    [Required(ErrorMessage = "'hiddenChannels' cannot be null; leave it out for the default.")]
+    [Length(1, TrainingLimits.MaxHiddenLayers, ErrorMessage = "Give between {1} and {2} hidden layers.")]
+    public IReadOnlyList<int> HiddenChannels { get; set; } = NetworkOptions.Default.HiddenChannels;
 
-    public string? Activation { get; init; }
+    public Activation Activation { get; set; } = NetworkOptions.Default.Activation;
 
-    public double? Dropout { get; init; }
+    [Range(0.0, 1.0, MaximumIsExclusive = true, ErrorMessage = "'dropout' must be in [{1}, {2}).")]
+    public double Dropout { get; set; } = NetworkOptions.Default.Dropout;
 
-    public bool? BatchNorm { get; init; }
+    public bool BatchNorm { get; set; } = NetworkOptions.Default.BatchNorm;
 
-    public int? Epochs { get; init; }
+    /// <summary>At least 1; the upper bound is configured (Training:MaxEpochs) and checked with the dataset rules.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "'epochs' must be at least {1}.")]
+    public int Epochs { get; set; } = Model.Training.TrainingOptions.Default.Epochs;
 
-    public int? BatchSize { get; init; }
+    [Range(1, TrainingLimits.MaxBatchSize, ErrorMessage = "'batchSize' must be between {1} and {2}.")]
+    public int BatchSize { get; set; } = Model.Training.TrainingOptions.Default.BatchSize;
 
-    public double? LearningRate { get; init; }
+    [Range(0.0, TrainingLimits.MaxLearningRate, MinimumIsExclusive = true, ErrorMessage = "'learningRate' must be in ({1}, {2}].")]
+    public double LearningRate { get; set; } = Model.Training.TrainingOptions.Default.LearningRate;
 
-    public string? Optimizer { get; init; }
+    public OptimizerKind Optimizer { get; set; } = Model.Training.TrainingOptions.Default.Optimizer;
 
-    public double? WeightDecay { get; init; }
+    [Range(0.0, 1.0, ErrorMessage = "'weightDecay' must be in [{1}, {2}].")]
+    public double WeightDecay { get; set; } = Model.Training.TrainingOptions.Default.WeightDecay;
 
-    public double? ValidationFraction { get; init; }
+    [Range(0.0, TrainingLimits.MaxValidationFraction, ErrorMessage = "'validationFraction' must be in [{1}, {2}].")]
+    public double ValidationFraction { get; set; } = Model.Training.TrainingOptions.Default.ValidationFraction;
 
-    public int? EarlyStoppingPatience { get; init; }
+    [Range(1, int.MaxValue, ErrorMessage = "'earlyStoppingPatience' must be at least {1}, or null to train every epoch.")]
+    public int? EarlyStoppingPatience { get; set; } = Model.Training.TrainingOptions.Default.EarlyStoppingPatience;
 
-    public int? Seed { get; init; }
+    public int Seed { get; set; } = Model.Training.TrainingOptions.Default.Seed;
 
-    public bool? Activate { get; init; }
+    /// <summary>Whether the finished model becomes the active one.</summary>
+    public bool Activate { get; set; } = true;
+
+    /// <summary>Each hidden width in range, reported by its index (an attribute names only the whole list).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var hidden = HiddenChannels ?? [];
+        for (var i = 0; i < hidden.Count; i++)
+        {
+            if (hidden[i] is < 1 or > TrainingLimits.MaxLayerWidth)
+            {
+                yield return new ValidationResult(
+                    $"A hidden layer has between 1 and {TrainingLimits.MaxLayerWidth} channels; got {hidden[i]}.", [$"hiddenChannels[{i}]"]);
+            }
+        }
+    }
+
+    /// <summary>The model library's view of a validated request.</summary>
+    public TrainingRequestSpec ToSpec(int threads) => new(
+        Target ?? throw new InvalidOperationException("The request was not validated."),
+        Features ?? throw new InvalidOperationException("The request was not validated."),
+        new NetworkOptions(HiddenChannels, Activation, Dropout, BatchNorm),
+        new Model.Training.TrainingOptions
+        {
+            Epochs = Epochs,
+            BatchSize = BatchSize,
+            LearningRate = LearningRate,
+            Optimizer = Optimizer,
+            WeightDecay = WeightDecay,
+            ValidationFraction = ValidationFraction,
+            EarlyStoppingPatience = EarlyStoppingPatience,
+            Seed = Seed,
+            Threads = threads,
+        });
 }
 
-internal static class JobStatus
+/// <summary>Request limits that are the same for every deployment (the configured ones are in
+/// <see cref="TrainingJobOptions"/>); model import obeys them too.</summary>
+internal static class TrainingLimits
 {
-    public const string Queued = "queued";
-    public const string Running = "running";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    public const string Cancelled = "cancelled";
+    public const int MaxHiddenLayers = 16;
+    public const int MaxLayerWidth = 4096;
+    public const int MaxBatchSize = 65_536;
+    public const double MaxLearningRate = 10;
+    public const double MaxValidationFraction = 0.9;
+}
 
-    public static IReadOnlyList<string> All { get; } = [Queued, Running, Succeeded, Failed, Cancelled];
+/// <summary>Where a job is in its life; stored and sent as the wire names.</summary>
+[JsonConverter(typeof(WireEnumConverter<JobStatus>))]
+internal enum JobStatus
+{
+    [JsonStringEnumMemberName("queued")]
+    Queued,
 
-    public static bool IsFinished(string status) => status is Succeeded or Failed or Cancelled;
+    [JsonStringEnumMemberName("running")]
+    Running,
+
+    [JsonStringEnumMemberName("succeeded")]
+    Succeeded,
+
+    [JsonStringEnumMemberName("failed")]
+    Failed,
+
+    [JsonStringEnumMemberName("cancelled")]
+    Cancelled,
+}
+
+internal static class JobStatuses
+{
+    public static bool IsFinished(this JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
 
 /// <summary>A job as the API shows it. <see cref="Attempts"/> counts the times a worker started it (a job whose worker
@@ -59,7 +136,7 @@ internal static class JobStatus
 /// attempt (Cluster:InstanceName).</summary>
 internal sealed record TrainingJob(
     string Id,
-    string Status,
+    JobStatus Status,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,

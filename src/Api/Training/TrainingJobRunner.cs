@@ -26,7 +26,7 @@ internal sealed class TrainingJobRunner(
         var request = job.Request;
         var data = datasets.Load(request.DatasetId!)
             ?? throw new JobFailedException($"Dataset '{request.DatasetId}' no longer exists.");
-        var spec = TrainingRequestValidator.ToSpec(request, options.Value.EffectiveThreads);
+        var spec = request.ToSpec(options.Value.EffectiveThreads);
         var pending = new List<EpochLoss>();
         var lastWrite = clock.GetTimestamp();
         void OnEpoch(EpochProgress progress)

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ModelService.Api.Models;
 using ModelService.Api.Storage;
+using ModelService.Api.Training;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Api.Training;
 
@@ -41,11 +44,11 @@ internal sealed class TrainingTelemetry
         {
             return [];
         }
-        return JobStatus.All.Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
-            new KeyValuePair<string, object?>("state", state)));
+        return Enum.GetValues<JobStatus>().Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
+            new KeyValuePair<string, object?>("state", WireNames.Of(state))));
     }
 
-    private static IReadOnlyDictionary<string, long>? Counts(IJobStore jobs)
+    private static IReadOnlyDictionary<JobStatus, long>? Counts(IJobStore jobs)
     {
         try
         {

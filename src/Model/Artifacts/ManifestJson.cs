@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using ModelService.Model.Data;
 
 namespace ModelService.Model.Artifacts;
 
@@ -12,8 +11,7 @@ namespace ModelService.Model.Artifacts;
     WriteIndented = true,
     UseStringEnumConverter = true,
     RespectNullableAnnotations = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    Converters = [typeof(ColumnTypeJsonConverter)])]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelManifest))]
 internal sealed partial class ManifestJson : JsonSerializerContext;
 
@@ -26,6 +24,3 @@ internal static class ManifestJsonFile
 
     public static JsonTypeInfo<ModelManifest> Manifest { get; } = (JsonTypeInfo<ModelManifest>)Options.GetTypeInfo(typeof(ModelManifest));
 }
-
-/// <summary>Writes <see cref="ColumnType"/> as "numeric" / "categorical", as the HTTP API does.</summary>
-internal sealed class ColumnTypeJsonConverter() : JsonStringEnumConverter<ColumnType>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);

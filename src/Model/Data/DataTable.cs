@@ -1,12 +1,18 @@
+using System.Text.Json.Serialization;
+using ModelService.Model.Serialization;
+
 namespace ModelService.Model.Data;
 
-/// <summary>How a column's values are interpreted.</summary>
+/// <summary>How a column's values are interpreted; "numeric" or "categorical" in JSON (HTTP API, manifest, stores).</summary>
+[JsonConverter(typeof(WireEnumConverter<ColumnType>))]
 public enum ColumnType
 {
     /// <summary>Every non-missing value is a number.</summary>
+    [JsonStringEnumMemberName("numeric")]
     Numeric,
 
     /// <summary>Values are labels; one-hot encoded for the network.</summary>
+    [JsonStringEnumMemberName("categorical")]
     Categorical,
 }
 

@@ -5,8 +5,8 @@ namespace ModelService.Model.Network;
 /// <param name="InChannels">Input channels (for flatten and dense: input features).</param>
 /// <param name="OutChannels">Output channels (for flatten: flattened features; for dense: 1).</param>
 /// <param name="Parameters">Trainable parameters of this layer.</param>
-/// <param name="Activation">Wire name of the activation that follows a conv1x1 layer; null otherwise.</param>
-public sealed record LayerInfo(string Type, int InChannels, int OutChannels, long Parameters, string? Activation = null);
+/// <param name="Activation">The activation that follows a conv1x1 layer; null otherwise.</param>
+public sealed record LayerInfo(string Type, int InChannels, int OutChannels, long Parameters, Activation? Activation = null);
 
 /// <summary>
 /// A regressor built from 1x1 convolutions: input [Height, Width, InputChannels] (channels last; tabular data is
@@ -38,7 +38,7 @@ public sealed record NetworkSpec(
             var channels = InputChannels;
             foreach (var width in HiddenChannels)
             {
-                layers.Add(new LayerInfo("conv1x1", channels, width, ((long)channels * width) + width, ActivationNames.ToWireName(Activation)));
+                layers.Add(new LayerInfo("conv1x1", channels, width, ((long)channels * width) + width, Activation));
                 if (BatchNorm)
                 {
                     layers.Add(new LayerInfo("batchnorm", width, width, 2L * width));

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
 using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Model.Training;
 
 /// <summary>The optimiser that updates the network's weights.</summary>
+[JsonConverter(typeof(WireEnumConverter<OptimizerKind>))]
 public enum OptimizerKind
 {
     /// <summary>Adam (weight decay added to the gradient, L2 style).</summary>
@@ -19,40 +21,6 @@ public enum OptimizerKind
     Sgd,
 }
 
-/// <summary>The wire names of <see cref="OptimizerKind"/>: "adam", "adamw", "sgd".</summary>
-public static class OptimizerNames
-{
-    private static readonly (OptimizerKind Value, string Name)[] s_names =
-    [
-        (OptimizerKind.Adam, "adam"),
-        (OptimizerKind.AdamW, "adamw"),
-        (OptimizerKind.Sgd, "sgd"),
-    ];
-
-    /// <summary>Every wire name, in declaration order.</summary>
-    public static IReadOnlyList<string> All { get; } = Array.AsReadOnly(s_names.Select(n => n.Name).ToArray());
-
-    /// <summary>The wire name of <paramref name="optimizer"/>.</summary>
-    public static string ToWireName(OptimizerKind optimizer) =>
-        s_names.FirstOrDefault(n => n.Value == optimizer).Name
-        ?? throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "Unknown optimizer.");
-
-    /// <summary>Parses a wire name (exact, lower case).</summary>
-    public static bool TryParse(string? name, out OptimizerKind optimizer)
-    {
-        foreach (var (value, wire) in s_names)
-        {
-            if (string.Equals(wire, name, StringComparison.Ordinal))
-            {
-                optimizer = value;
-                return true;
-            }
-        }
-        optimizer = default;
-        return false;
-    }
-}
-
 /// <summary>The network's hidden layers; input and output sizes follow from the data.</summary>
 /// <param name="HiddenChannels">Output channels of each hidden 1x1 convolution.</param>
 /// <param name="Activation">Activation after every hidden convolution.</param>
@@ -62,11 +30,19 @@ public sealed record NetworkOptions(
     IReadOnlyList<int> HiddenChannels,
     Activation Activation = Activation.Relu,
     double Dropout = 0,
-    bool BatchNorm = false);
+    bool BatchNorm = false)
+{
+    /// <summary>What a caller that does not choose gets: two hidden layers of 16 and 8 channels, ReLU, no dropout, no batch
+    /// normalisation.</summary>
+    public static NetworkOptions Default { get; } = new([16, 8]);
+}
 
 /// <summary>How to train.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>What a caller that does not choose gets (the initial values below).</summary>
+    public static TrainingOptions Default { get; } = new();
+
     /// <summary>Maximum number of passes over the training rows.</summary>
     public int Epochs { get; init; } = 50;
 
