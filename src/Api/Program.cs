@@ -24,6 +24,7 @@ builder.Services
     .AddApiSwagger()
     .AddStorage()
     .AddModels()
+    .AddPredictions()
     .AddTraining()
     .AddTrainingWarmup()
     .AddTrainingEvents()
