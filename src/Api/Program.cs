@@ -30,6 +30,7 @@ builder.Services
     .AddApiSwagger()
     .AddStorage()
     .AddModels()
+    .AddPredictions()
     .AddTraining()
     .AddPredictions()
     .AddHealth();

@@ -1,7 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using ModelService.Api.Storage;
 using ModelService.Model.Serialization;
 
@@ -9,8 +12,8 @@ namespace ModelService.Api.Errors;
 
 /// <summary>Turns every exception into a problem response: bad input keeps its 4xx status and message, anything else
 /// is a 500 whose detail reveals nothing about the code.</summary>
-internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger)
-    : IExceptionHandler
+internal sealed partial class ApiExceptionHandler(
+    IProblemDetailsService problems, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     /// <summary>What a client is told to wait (Retry-After) while the shared store is unreachable: long enough for a
     /// database restart or failover to finish, short enough not to lose much time.</summary>
@@ -22,7 +25,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             return true;
         }
-        var problem = ToProblem(exception);
+        var problem = ToProblem(exception, httpContext);
         if (exception is StoreUnavailableException)
         {
             LogStoreUnavailable(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -45,14 +48,14 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         });
     }
 
-    private static ProblemDetails ToProblem(Exception exception)
+    private ProblemDetails ToProblem(Exception exception, HttpContext httpContext)
     {
         switch (exception)
         {
             case ApiProblemException api:
                 return Problem(api.StatusCode, api.Title, api.Message, api.Field);
             case BadHttpRequestException { InnerException: JsonException json }:
-                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json, httpContext), JsonField(json.Path));
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
                 return Problem(bad.StatusCode, "Payload too large", "The request body is larger than the configured limit.");
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType:
@@ -60,7 +63,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             case BadHttpRequestException bad:
                 return Problem(bad.StatusCode, "Bad request", bad.Message);
             case JsonException json:
-                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
+                return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json, httpContext), JsonField(json.Path));
             case StoreUnavailableException:
                 return Problem(StatusCodes.Status503ServiceUnavailable, "Storage unavailable",
                     "The database cannot be reached right now; nothing was changed. Predictions with loaded models keep working; "
@@ -81,7 +84,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
     }
 
     /// <summary>The serializer's messages name .NET types; a client only needs the field and the position.</summary>
-    private static string Describe(JsonException json)
+    private string Describe(JsonException json, HttpContext httpContext)
     {
         if (json.Path is null)
         {
@@ -101,9 +104,82 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             return $"'{field}' takes one of: {string.Join(", ", unknown.Allowed)}; got {(unknown.Given is null ? "another kind of value" : $"'{unknown.Given}'")} {position}.";
         }
-        return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
+        return IsUnknownProperty(httpContext, json.Path)
             ? $"Unknown property '{field}' {position}."
             : $"'{field}' has a value of the wrong type or out of range {position}.";
+    }
+
+    /// <summary>Whether <paramref name="path"/> ends at a property that the endpoint's body type does not have (the
+    /// serializer refuses unknown properties), found by walking the type's JSON contract, not by the error's wording.</summary>
+    private bool IsUnknownProperty(HttpContext httpContext, string path)
+    {
+        var options = jsonOptions.Value.SerializerOptions;
+        if (httpContext.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not { } bodyType
+            || !options.TryGetTypeInfo(bodyType, out var info))
+        {
+            return false;
+        }
+        foreach (var (name, isIndex) in PathSegments(path))
+        {
+            Type? next;
+            if (isIndex || info.Kind == JsonTypeInfoKind.Dictionary)
+            {
+                next = info.ElementType;
+            }
+            else if (info.Kind == JsonTypeInfoKind.Object)
+            {
+                var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+                var property = info.Properties.FirstOrDefault(p => string.Equals(p.Name, name, comparison));
+                if (property is null)
+                {
+                    return true;
+                }
+                next = property.PropertyType;
+            }
+            else
+            {
+                return false;
+            }
+            if (next is null || !options.TryGetTypeInfo(next, out info))
+            {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The segments of a JSON path as System.Text.Json writes it: <c>$.a[3].b</c> or <c>$['a b']</c>.</summary>
+    private static IEnumerable<(string Name, bool IsIndex)> PathSegments(string path)
+    {
+        var i = path.StartsWith('$') ? 1 : 0;
+        while (i < path.Length)
+        {
+            if (path[i] == '.')
+            {
+                var end = path.IndexOfAny(['.', '['], i + 1);
+                end = end < 0 ? path.Length : end;
+                yield return (path[(i + 1)..end], false);
+                i = end;
+            }
+            else if (path[i] == '[' && i + 1 < path.Length && path[i + 1] == '\'')
+            {
+                var end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
+                end = end < 0 ? path.Length : end;
+                yield return (path[(i + 2)..end], false);
+                i = end + 2;
+            }
+            else if (path[i] == '[')
+            {
+                var end = path.IndexOf(']', i + 1);
+                end = end < 0 ? path.Length : end;
+                yield return (path[(i + 1)..end], true);
+                i = end + 1;
+            }
+            else
+            {
+                yield break;
+            }
+        }
     }
 
     private static bool IsBadUtf8(Exception? exception)

@@ -14,12 +14,9 @@ namespace ModelService.Api.Inference;
 /// (model ids, the unversioned name meaning the active model), metadata, scoring, metrics and statistics.</summary>
 internal sealed class InferenceServer(
     ModelRegistry registry, IOptions<InferenceOptions> options, IOptions<PredictionOptions> predictions, PredictionMetrics metrics,
-    InferenceStatistics statistics)
+    InferenceStatistics statistics, ParallelScoring scoring)
 {
     public const string Platform = "modelservice_conv1x1_mlp";
-
-    /// <summary>Rows per parallel scoring slice; smaller requests are scored on the calling thread.</summary>
-    private const int SliceRows = 16 * 1024;
 
     /// <summary>The protocol extensions this server implements, as listed in the server metadata.</summary>
     public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data", "model_configuration", "statistics",
@@ -104,27 +101,7 @@ internal sealed class InferenceServer(
         var predictions = ArrayPool<double>.Shared.Rent(rows);
         try
         {
-            var width = model.Manifest.Features.Count;
-            var values = input.Array;
-            var slices = (rows + SliceRows - 1) / SliceRows;
-            if (slices < 2 || Environment.ProcessorCount < 2)
-            {
-                model.Predict(values.AsSpan(0, input.Length), rows, predictions.AsSpan(0, rows));
-            }
-            else
-            {
-                Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, slice =>
-                {
-                    var start = slice * SliceRows;
-                    var count = Math.Min(SliceRows, rows - start);
-                    model.Predict(values.AsSpan(start * width, count * width), count, predictions.AsSpan(start, count));
-                });
-            }
-        }
-        catch (AggregateException e) when (e.InnerException is ArgumentException argument)
-        {
-            ArrayPool<double>.Shared.Return(predictions);
-            throw InferException.Bad(argument.Message);
+            scoring.Predict(model, input.Array.AsMemory(0, input.Length), rows, predictions);
         }
         catch (ArgumentException e)
         {

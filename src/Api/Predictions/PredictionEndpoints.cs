@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -16,8 +15,6 @@ namespace ModelService.Api.Predictions;
 
 internal static class PredictionEndpoints
 {
-    private const int ParallelSliceRows = 16_384;
-
     public static RouteGroupBuilder MapPredictions(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/predictions").WithTags("Predictions");
@@ -46,8 +43,8 @@ internal static class PredictionEndpoints
     }
 
     private static async Task<Results<PredictionsResult, ValidationProblem, ProblemHttpResult>> Predict(
-        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, PredictionMetrics metrics,
-        CancellationToken cancellationToken)
+        HttpRequest request, ModelRegistry registry, IOptions<PredictionOptions> options, ParallelScoring work,
+        PredictionMetrics metrics, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !(mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
@@ -58,7 +55,7 @@ internal static class PredictionEndpoints
         }
         using var body = await RequestBody.ReadAsync(request, cancellationToken);
         var envelope = PredictionRequestReader.ReadEnvelope(body.Span,
-            SlicedScoring.SliceCount(body.Length, options.Value.ParallelMinBytes));
+            SlicedScoring.SliceCount(body.Length, options.Value.ParallelMinBytes, work));
         Predictor? model;
         if (envelope.ModelId is null)
         {
@@ -91,7 +88,7 @@ internal static class PredictionEndpoints
         }
         if (envelope.Split is not null)
         {
-            if (SlicedScoring.TryScore(body.Memory, envelope, model, options.Value.MaxRows) is { } sliced)
+            if (SlicedScoring.TryScore(body.Memory, envelope, model, options.Value.MaxRows, work) is { } sliced)
             {
                 metrics.RecordPredictedRows(sliced.RowCount, "v1");
                 return sliced;
@@ -103,7 +100,7 @@ internal static class PredictionEndpoints
         var predictions = ArrayPool<double>.Shared.Rent(rows.RowCount);
         try
         {
-            PredictRows(model, rows, predictions);
+            work.Predict(model, rows.Memory, rows.RowCount, predictions);
         }
         catch (ArgumentException e)
         {
@@ -112,32 +109,5 @@ internal static class PredictionEndpoints
         }
         metrics.RecordPredictedRows(rows.RowCount, "v1");
         return new PredictionsResult(model.Manifest.Id, predictions, rows.RowCount);
-    }
-
-    /// <summary>Small requests on the request's thread; large ones split across the cores (the predictor is safe for
-    /// concurrent callers), which roughly divides a large request's model time by the core count.</summary>
-    private static void PredictRows(Predictor model, FeatureRows rows, double[] predictions)
-    {
-        var slices = Math.Min(Environment.ProcessorCount, rows.RowCount / ParallelSliceRows);
-        if (slices < 2)
-        {
-            model.Predict(rows.Values, rows.RowCount, predictions.AsSpan(0, rows.RowCount));
-            return;
-        }
-        var values = rows.Memory;
-        var perSlice = (rows.RowCount + slices - 1) / slices;
-        try
-        {
-            Parallel.For(0, slices, slice =>
-            {
-                var start = slice * perSlice;
-                var count = Math.Min(perSlice, rows.RowCount - start);
-                model.Predict(values.Span.Slice(start * rows.Width, count * rows.Width), count, predictions.AsSpan(start, count));
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions[0] is ArgumentException argument)
-        {
-            ExceptionDispatchInfo.Throw(argument);
-        }
     }
 }

@@ -16,6 +16,10 @@ internal sealed class PredictionOptions
     [Range(0, int.MaxValue)]
     public int ParallelMinBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Most threads scoring at once, across all requests (v1 and <c>/v2</c>); the core count by default.</summary>
+    [Range(1, 1024)]
+    public int MaxParallelism { get; set; } = Environment.ProcessorCount;
+
     /// <summary>Loaded models kept in memory besides the active one.</summary>
     [Range(1, 1000)]
     public int ModelCacheSize { get; set; } = 4;

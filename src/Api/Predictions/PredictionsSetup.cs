@@ -8,6 +8,7 @@ internal static class PredictionsSetup
     {
         services.AddValidatedOptions<PredictionOptions>(PredictionOptions.Section);
         services.AddMeterInstruments<PredictionMetrics>(PredictionMetrics.MeterName);
+        services.AddSingleton<ParallelScoring>();
         return services;
     }
 }

@@ -9,8 +9,9 @@ namespace ModelService.Api.Predictions;
 /// <summary>
 /// Scores a large request on every core: the rows array is cut into slices of whole elements
 /// (<see cref="PredictionRequestReader.RowsSplit"/>) and each slice is parsed, predicted and formatted as JSON on its
-/// own, so that parsing and number formatting, not just the model, run in parallel. Slices hold several times as many
-/// as there are cores so that a core slowed by other work does not hold the request up.
+/// own, so that parsing and number formatting, not just the model, run in parallel (on <see cref="ParallelScoring"/>).
+/// There are several times as many slices as scoring threads so that a core slowed by other work does not hold the
+/// request up.
 /// </summary>
 internal static class SlicedScoring
 {
@@ -18,15 +19,15 @@ internal static class SlicedScoring
     private const int MinSliceBytes = 128 * 1024;
 
     /// <summary>Into how many slices to cut a body of <paramref name="length"/> bytes: 1 (do not split) below
-    /// <paramref name="minBytes"/> or on a single core.</summary>
-    public static int SliceCount(int length, int minBytes)
+    /// <paramref name="minBytes"/> or with a single scoring thread.</summary>
+    public static int SliceCount(int length, int minBytes, ParallelScoring work)
     {
-        var cores = Environment.ProcessorCount;
-        if (cores < 2 || length < minBytes)
+        ArgumentNullException.ThrowIfNull(work);
+        if (work.MaxParallelism < 2 || length < minBytes)
         {
             return 1;
         }
-        return Math.Clamp(length / MinSliceBytes, 2, 4 * cores);
+        return Math.Clamp(length / MinSliceBytes, 2, 4 * work.MaxParallelism);
     }
 
     /// <summary>One slice scored: its predictions as a JSON array, and how many there are.</summary>
@@ -36,8 +37,9 @@ internal static class SlicedScoring
     /// numeric feature, a proposed cut that is not between two elements) or the rows exceed <paramref name="maxRows"/>:
     /// the caller then reads the request sequentially, which reports the first error with its true row index.</summary>
     public static PredictionsResult? TryScore(ReadOnlyMemory<byte> json, PredictionRequestReader.Envelope envelope,
-        Predictor model, int maxRows)
+        Predictor model, int maxRows, ParallelScoring work)
     {
+        ArgumentNullException.ThrowIfNull(work);
         var split = envelope.Split ?? throw new ArgumentException("The envelope was read without slices.", nameof(envelope));
         var cuts = split.Cuts.Cuts;
         var bounds = new (int Start, int End)[cuts.Length + 1];
@@ -45,33 +47,19 @@ internal static class SlicedScoring
         {
             bounds[index] = (index == 0 ? envelope.RowsStart + 1 : cuts[index - 1] + 1, index == cuts.Length ? split.Cuts.Close : cuts[index]);
         }
-        return Assemble(ScoreAll(json, bounds, split, envelope.Form, model), model, maxRows);
-    }
-
-    /// <summary>Scores the slices between <paramref name="bounds"/> on every core; a failed slice is null.</summary>
-    private static SliceScore?[] ScoreAll(ReadOnlyMemory<byte> json, (int Start, int End)[] bounds,
-        PredictionRequestReader.RowsSplit split, string form, Predictor model)
-    {
         var scores = new SliceScore?[bounds.Length];
-        // One worker per core: more would only take turns on the cores, while slices stay plentiful for balance.
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, scores.Length, parallel, (index, loop) =>
-        {
-            scores[index] = ScoreSlice(json.Span[bounds[index].Start..bounds[index].End], split, form, model);
-            if (scores[index] is null)
-            {
-                loop.Stop();
-            }
-        });
-        return scores;
+        work.For(scores.Length, index =>
+            (scores[index] = ScoreSlice(json.Span[bounds[index].Start..bounds[index].End], split, envelope.Form, model, maxRows)) is not null);
+        return Assemble(scores, model, maxRows);
     }
 
     /// <summary>Parses, predicts and formats one slice, or returns null when it fails.</summary>
-    private static SliceScore? ScoreSlice(ReadOnlySpan<byte> slice, PredictionRequestReader.RowsSplit split, string form, Predictor model)
+    private static SliceScore? ScoreSlice(ReadOnlySpan<byte> slice, PredictionRequestReader.RowsSplit split, string form, Predictor model,
+        int maxRows)
     {
         try
         {
-            using var rows = PredictionRequestReader.TryReadSlice(slice, split, form, model);
+            using var rows = PredictionRequestReader.TryReadSlice(slice, split, form, model, maxRows);
             return rows is null ? null : new SliceScore(Format(model, rows), rows.RowCount);
         }
         catch (Exception e) when (e is JsonException or ApiProblemException or ArgumentException)

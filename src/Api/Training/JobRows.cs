@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using ModelService.Api.Infrastructure;
+using ModelService.Api.Json;
 using ModelService.Model.Serialization;
 
 namespace ModelService.Api.Training;

@@ -15,7 +15,7 @@ namespace ModelService.Api.Training;
 public sealed record TrainingRequest : IValidatableObject
 {
     [Required(ErrorMessage = "'datasetId' is required.")]
-    [RegularExpression(Infrastructure.Ids.DatasetIdPattern, ErrorMessage = "'datasetId' is not a dataset id.")]
+    [RegularExpression(Storage.Ids.DatasetIdPattern, ErrorMessage = "'datasetId' is not a dataset id.")]
     public string? DatasetId { get; set; }
 
     [Required(ErrorMessage = "'target' is required: the name of the numeric column to predict.")]
@@ -96,7 +96,7 @@ public sealed record TrainingRequest : IValidatableObject
 }
 
 /// <summary>Request limits that are the same for every deployment (the configured ones are in
-/// <see cref="TrainingJobOptions"/>); model import obeys them too.</summary>
+/// <see cref="TrainingQueueOptions"/>); model import obeys them too.</summary>
 internal static class TrainingLimits
 {
     public const int MaxHiddenLayers = 16;

@@ -75,7 +75,7 @@ internal static class TrainingRequestValidator
     }
 
     /// <summary>The network's parameters, then the job's peak memory, against the configured limits.</summary>
-    private static void CheckSize(TrainingRequest request, DatasetInfo dataset, TrainingJobOptions limits, long inputWidth,
+    private static void CheckSize(TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits, long inputWidth,
         Action<string, string> error)
     {
         var network = new NetworkSpec(1, 1, (int)Math.Min(inputWidth, int.MaxValue), request.HiddenChannels, request.Activation, 0, request.BatchNorm);

@@ -1,3 +1,5 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -7,12 +9,17 @@ namespace ModelService.Api.Tests.Errors;
 
 /// <summary>One bad request: where it goes, what it carries and the problem it must get back. Paths and bodies may
 /// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model) and {job} (a finished
-/// job). <see cref="Field"/> is the key the problem's errors must name, when one applies.</summary>
+/// job). <see cref="Field"/> is the key the problem's errors must name, when one applies. The same list drives
+/// scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>).</summary>
 public sealed record BadInput(string Name, string Method, string Path, int Status, string? Field = null,
     string? ContentType = null, byte[]? Body = null, string? Key = ModelServiceFactory.ApiKey)
 {
     /// <summary>Words the problem's detail must contain.</summary>
     public string? Says { get; init; }
+
+    /// <summary>Under <c>/v2</c> errors take the Open Inference Protocol's <c>{"error": "..."}</c> shape rather than a
+    /// problem; there <see cref="Field"/> is the text the message must contain.</summary>
+    public bool IsOpenInference => Path.StartsWith("/v2", StringComparison.Ordinal);
 }
 
 /// <summary>Every class of bad input, run against one service holding a dataset, a trained model and a finished job:
@@ -22,6 +29,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     private const string Houses = "/api/v1/datasets?name=houses";
     private const string Jobs = "/api/v1/training-jobs";
     private const string Predictions = "/api/v1/predictions";
+    private const string Models = "/api/v1/models";
+    private const string V2Infer = "/v2/models/modelservice/infer";
+    private const string V2Input = """{"name": "input0", "shape": [1, 2], "datatype": "FP64", "data": [0.5, 0.5]}""";
     private const string Train = """{"datasetId": "{ds}", "target": "price", """;
     private static readonly string Deep = new string('[', 1000) + new string(']', 1000);
 
@@ -100,9 +110,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
         Training("training: unknown activation", Train + """ "activation": "swish"}""", "activation"),
         Training("training: unknown optimizer", Train + """ "optimizer": "rmsprop"}""", "optimizer"),
         Training("training: early stopping patience 0", Train + """ "earlyStoppingPatience": 0}""", "earlyStoppingPatience"),
-        Training("training: unknown property", Train + """ "epoch": 5}""", "epoch"),
+        Training("training: unknown property", Train + """ "epoch": 5}""", "epoch") with { Says = "Unknown property 'epoch'" },
         Training("training: datasetId missing", """{"target": "price"}""", "datasetId"),
-        Training("training: datasetId not a string", """{"datasetId": 5, "target": "price"}""", "datasetId"),
+        Training("training: datasetId not a string", """{"datasetId": 5, "target": "price"}""", "datasetId") with { Says = "wrong type" },
         Training("training: datasetId with path traversal", """{"datasetId": "../../jobs.db", "target": "price"}""", "datasetId"),
         Training("training: unknown dataset", """{"datasetId": "ds_AAAAAAAAAAAA", "target": "price"}""", "datasetId", 404),
         Training("training: unknown target", """{"datasetId": "{ds}", "target": "cost"}""", "target"),
@@ -143,6 +153,41 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
         new("predictions: not UTF-8", "POST", Predictions, 400, "body", "application/json",
             [.. "{\"records\": [{\"caf"u8, 0xE9, .. "\": 0.5}]}"u8]) { Says = "UTF-8" },
         new("content type: predictions as text/csv", "POST", Predictions, 415, null, "text/csv", "square_footage,rooms\n0.5,0.5\n"u8.ToArray()),
+
+        Import("model import: empty body", [], "body"),
+        Import("model import: not gzip", "square_footage,rooms\n0.5,0.5\n"u8.ToArray(), "body"),
+        Import("model import: gzip but not tar", Gzip("not a tar archive"u8.ToArray()), "body"),
+        Import("model import: no weights", Archive(("manifest.json", "{}"u8.ToArray())), "body"),
+        Import("model import: manifest not JSON", Archive(("manifest.json", "not json"u8.ToArray()), ("weights.bin", new byte[16])), "body"),
+        Import("model import: unexpected entry", Archive(("manifest.json", "{}"u8.ToArray()), ("../weights.bin", new byte[16])), "body"),
+        new("model import: over Limits:MaxRequestBodyBytes", "POST", Models, 413, null, "application/gzip", new byte[20_000]),
+        new("content type: model import as application/json", "POST", Models, 415, null, "application/json", "{}"u8.ToArray()),
+        new("auth: model import without a key", "POST", Models, 401, null, "application/gzip", Archive(("manifest.json", "{}"u8.ToArray())), Key: null),
+
+        Infer("v2: empty body", "", null),
+        Infer("v2: malformed JSON", """{"inputs": [""", "JSON"),
+        Infer("v2: not an object", "[1, 2]", null),
+        Infer("v2: inputs missing", "{}", "'inputs'"),
+        Infer("v2: unknown field", """{"inputs": [""" + V2Input + """], "input": []}""", "'input'"),
+        Infer("v2: two inputs", """{"inputs": [""" + V2Input + ", " + V2Input + "]}", "'inputs'"),
+        Infer("v2: shape missing", """{"inputs": [{"name": "input0", "datatype": "FP64", "data": [0.5, 0.5]}]}""", "'shape'"),
+        Infer("v2: shape does not match the data", """{"inputs": [{"name": "input0", "shape": [2, 2], "datatype": "FP64", "data": [0.5, 0.5]}]}""", "'data'"),
+        Infer("v2: string in FP64 data", """{"inputs": [{"name": "input0", "shape": [1, 2], "datatype": "FP64", "data": [0.5, "0.5"]}]}""", "FP64"),
+        Infer("v2: unknown output", """{"inputs": [""" + V2Input + """], "outputs": [{"name": "price"}]}""", "output"),
+        Infer("v2: more rows than Predictions:MaxRows", """{"inputs": [{"name": "input0", "shape": [11, 2], "datatype": "FP64", "data": ["""
+            + string.Join(", ", Enumerable.Repeat("0.5", 22)) + "]}]}", null, 413),
+        Infer("v2: lone surrogate escape", """{"id": "a\ud800b", "inputs": [""" + V2Input + "]}", "surrogate"),
+        new("v2: not UTF-8", "POST", V2Infer, 400, null, "application/json", [.. "{\"id\": \"caf"u8, 0xE9, .. "\", \"inputs\": []}"u8]),
+        new("v2: unknown model", "POST", "/v2/models/other/infer", 404, "'other'", "application/json", Encoding.UTF8.GetBytes("{\"inputs\": [" + V2Input + "]}")),
+        new("v2: unknown version", "POST", "/v2/models/modelservice/versions/mdl_AAAAAAAAAAAA/infer", 404, "mdl_AAAAAAAAAAAA", "application/json",
+            Encoding.UTF8.GetBytes("{\"inputs\": [" + V2Input + "]}")),
+        new("v2: infer as text/csv", "POST", V2Infer, 415, null, "text/csv", "0.5,0.5\n"u8.ToArray()),
+        new("v2: infer with GET", "GET", V2Infer, 405, "POST"),
+
+        Route("events: unknown job", "GET", "/api/v1/training-jobs/job_AAAAAAAAAAAA/events", 404),
+        Route("events: job ..%2F..%2Fjobs.db", "GET", "/api/v1/training-jobs/..%2F..%2Fjobs.db/events", 404),
+        Route("events: malformed job id", "GET", "/api/v1/training-jobs/job_bad%20id/events", 404),
+        Route("events: wrong method", "POST", "/api/v1/training-jobs/{job}/events", 405),
 
         Route("ids: unknown dataset", "GET", "/api/v1/datasets/ds_AAAAAAAAAAAA", 404),
         Route("ids: dataset ..%2F..%2Fetc%2Fpasswd", "GET", "/api/v1/datasets/..%2F..%2Fetc%2Fpasswd", 404),
@@ -202,14 +247,24 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
 
         var response = await service.Client.SendAsync(request);
 
-        var problem = await ServiceApi.ExpectProblemAsync(response, (HttpStatusCode)bad.Status, bad.Field);
-        if (bad.Field is not null)
+        if (bad.IsOpenInference)
         {
-            Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("errors").GetProperty(bad.Field)[0].GetString()));
+            // The Open Inference Protocol's error shape, {"error": "..."}, whose message names the field.
+            var error = (await ServiceApi.ExpectAsync(response, (HttpStatusCode)bad.Status)).GetProperty("error").GetString();
+            Assert.False(string.IsNullOrWhiteSpace(error));
+            Assert.Contains(bad.Field ?? "", error, StringComparison.Ordinal);
         }
-        if (bad.Says is not null)
+        else
         {
-            Assert.Contains(bad.Says, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var problem = await ServiceApi.ExpectProblemAsync(response, (HttpStatusCode)bad.Status, bad.Field);
+            if (bad.Field is not null)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("errors").GetProperty(bad.Field)[0].GetString()));
+            }
+            if (bad.Says is not null)
+            {
+                Assert.Contains(bad.Says, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            }
         }
         Assert.Equal(service.Before, await service.SnapshotAsync());
     }
@@ -229,11 +284,46 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     private static BadInput Route(string name, string method, string path, int status, string? field = null) =>
         new(name, method, path, status, field);
 
+    private static BadInput Import(string name, byte[] archive, string field) =>
+        new(name, "POST", Models, 400, field, "application/gzip", archive);
+
+    private static BadInput Infer(string name, string json, string? says, int status = 400) =>
+        new(name, "POST", V2Infer, status, says, "application/json", Encoding.UTF8.GetBytes(json));
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            gzip.Write(bytes);
+        }
+        return output.ToArray();
+    }
+
+    /// <summary>A gzip-compressed tar archive of the given files (fixed dates, so the bytes do not change).</summary>
+    private static byte[] Archive(params (string Name, byte[] Content)[] files)
+    {
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(content),
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                });
+            }
+        }
+        return Gzip(tar.ToArray());
+    }
+
     /// <summary>A keyed service with small limits, holding a dataset, a model trained on it (not active) and the
     /// finished job that trained it.</summary>
     public sealed class Service : IAsyncLifetime, IDisposable
     {
-        private readonly ModelServiceFactory _factory = new(new Dictionary<string, string?>
+        /// <summary>The settings the cases assume (limits they exceed, the key they use); an outside run needs them too.</summary>
+        public static IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
         {
             ["Auth:ApiKeys:0"] = ModelServiceFactory.ApiKey,
             ["Limits:MaxRequestBodyBytes"] = "16384",
@@ -242,7 +332,11 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             ["Predictions:MaxRows"] = "10",
             ["Training:MaxEpochs"] = "100",
             ["Training:MaxParameters"] = "200000",
-        });
+            ["RateLimiting:Training:PermitLimit"] = "0",
+            ["RateLimiting:Predictions:PermitLimit"] = "0",
+        };
+
+        private readonly ModelServiceFactory _factory = new(new Dictionary<string, string?>(Settings));
 
         private Dictionary<string, string> _ids = [];
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Models;
 using ModelService.Api.Predictions;
+using ModelService.Model.Data;
 using ModelService.Model.Inference;
 
 namespace ModelService.Api.Tests.Predictions;
@@ -12,15 +13,24 @@ namespace ModelService.Api.Tests.Predictions;
 /// <summary>Large prediction requests are parsed, scored and formatted in slices on several cores. Here every body is
 /// sliced (Predictions:ParallelMinBytes = 1) and compared with the same body read sequentially: the answers, and the
 /// problems for bad bodies, must be the same.</summary>
-public sealed class SlicedPredictionTests : IDisposable
+public sealed class SlicedPredictionTests(SlicedPredictionTests.Hosts hosts) : IClassFixture<SlicedPredictionTests.Hosts>
 {
-    private readonly ModelServiceFactory _sliced = new(new Dictionary<string, string?> { ["Predictions:ParallelMinBytes"] = "1" });
-    private readonly ModelServiceFactory _sequential = new(new Dictionary<string, string?> { ["Predictions:ParallelMinBytes"] = $"{int.MaxValue}" });
+    private readonly ModelServiceFactory _sliced = hosts.Sliced;
+    private readonly ModelServiceFactory _sequential = hosts.Sequential;
 
-    public void Dispose()
+    /// <summary>One service that slices every body and one that never does, shared by every case: no case changes the
+    /// active model or anything else the others read.</summary>
+    public sealed class Hosts : IDisposable
     {
-        _sliced.Dispose();
-        _sequential.Dispose();
+        public ModelServiceFactory Sliced { get; } = new(new Dictionary<string, string?> { ["Predictions:ParallelMinBytes"] = "1" });
+
+        public ModelServiceFactory Sequential { get; } = new(new Dictionary<string, string?> { ["Predictions:ParallelMinBytes"] = $"{int.MaxValue}" });
+
+        public void Dispose()
+        {
+            Sliced.Dispose();
+            Sequential.Dispose();
+        }
     }
 
     public static TheoryData<string> Bodies()
@@ -50,6 +60,25 @@ public sealed class SlicedPredictionTests : IDisposable
         data.Add(Swap(valid, "{\"square_footage\": 0.3,", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], {\"square_footage\": 0.3,"));
         data.Add(Swap(Instances(40), "[0.3, 0.5]", "[0.3, 0.5, 0.1]"));
         data.Add(Swap(Instances(40), "[0.3, 0.5]", "[0.3, \"0.5\"]"));
+        // Unusual or bad rows in the middle of a sliced array: each is read as a sequential read reads it.
+        string[] records = ["""{"square_footage": 01}""", """{"square_footage": 1.}""", """{"square_footage": .5}""",
+            """{"square_footage": -}""", """{"square_footage": +1}""", """{"square_footage": 1e}""", """{"square_footage": 1e400}""",
+            """{"square_footage": NaN}""", """{"square_footage": 0.5x}""", """{"square_footage": true}""",
+            """{"square_footage": [0.5]}""", """{"square_footage": nul}""", """{"square_footage": 0.5,}""", """{"square_footage" 0.5}""",
+            """{"squ\u0061re_footage": 0.5}""", """{"square_footage": 0.5, "square_footage": 0.5}""", """{"sqft": 0.5}""",
+            """{"square_footage": 0.5} {"rooms": 0.5}""", """{"square_footage": 0.5},""", """{"square_footage": 0.5""", """[0.5, 0.5]""",
+            "   ", """{"rooms":-1.5e-3,"square_footage":0}, {"square_footage": -0, "rooms": 2E+2}, {}, {"rooms": null}""",
+            " \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"square_footage\": 0.1}  "];
+        foreach (var record in records)
+        {
+            data.Add(Swap(valid, "{\"square_footage\": 0.3, \"rooms\": 0.5}", record));
+        }
+        string[] instances = ["[0.5]", "[0.5, 0.5, 0.5]", "[0.5, 0.5,]", "[0.5 0.5]", "[0.5, 01]", "[0.5, 0.5] [0.5, 0.5]", "[0.5, 0.5],",
+            "{\"rooms\": 0.5}", "[[0.5], 0.5]", "[-1.5e-3,0] , [ -0 , 2E+2 ],[null, null]\n"];
+        foreach (var instance in instances)
+        {
+            data.Add(Swap(Instances(40), "[0.3, 0.5]", instance));
+        }
         return data;
     }
 
@@ -77,7 +106,7 @@ public sealed class SlicedPredictionTests : IDisposable
         var body = Encoding.UTF8.GetBytes(pretty ? Pretty(text) : text);
 
         var envelope = PredictionRequestReader.ReadEnvelope(body, slices: 8);
-        var result = SlicedScoring.TryScore(body, envelope, model, maxRows: 1_000_000);
+        var result = SlicedScoring.TryScore(body, envelope, model, maxRows: 1_000_000, Scoring());
 
         Assert.NotNull(envelope.Split);
         Assert.Equal(Math.Min(7, rows - 1), envelope.Split.Cuts.Cuts.Length);
@@ -88,25 +117,30 @@ public sealed class SlicedPredictionTests : IDisposable
     [Theory]
     [InlineData("records", """{"square_footage": 0.5, "rooms": 0.25}""")]
     [InlineData("records", """{"rooms":-1.5e-3,"square_footage":0}, {"square_footage": -0, "rooms": 2E+2}, {}, {"rooms": null}""")]
-    [InlineData("records", " \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"square_footage\": 0.1}  ")]
+    [InlineData("records", " \n{ \"square_footage\" :\t12345678901234567890 , \"rooms\" : 1e-300 }\r\n, {\"squ\\u0061re_footage\": 0.1}  ")]
     [InlineData("instances", "[0.5, 0.25]")]
     [InlineData("instances", "[-1.5e-3,0] , [ -0 , 2E+2 ],[null, null]\n")]
-    public void Plain_rows_are_read_to_the_same_values_as_the_json_reader_gives(string form, string rows)
+    public void Rows_read_in_slices_hold_the_values_of_the_rows_read_whole(string form, string rows)
     {
         var model = ActiveModel();
         var body = Encoding.UTF8.GetBytes($"{{\"{form}\": [{rows}]}}");
-        var slice = body.AsSpan()[(Array.IndexOf(body, (byte)'[') + 1)..Array.LastIndexOf(body, (byte)']')];
+        var envelope = PredictionRequestReader.ReadEnvelope(body, slices: 3);
+        var split = Assert.IsType<PredictionRequestReader.RowsSplit>(envelope.Split);
+        var bounds = new[] { envelope.RowsStart }.Concat(split.Cuts.Cuts).Append(split.Cuts.Close).ToArray();
 
-        using var plain = form == "records" ? PredictionRequestReader.TryReadPlainRecords(slice, model) : PredictionRequestReader.TryReadPlainInstances(slice, model);
-        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
+        var sliced = bounds.Zip(bounds.Skip(1), (from, to) =>
+        {
+            using var slice = PredictionRequestReader.TryReadSlice(body.AsSpan()[(from + 1)..to], split, form, model, maxRows: 100);
+            Assert.NotNull(slice);
+            return slice.Values.ToArray();
+        }).SelectMany(values => values).ToArray();
+        using var whole = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100);
 
-        Assert.NotNull(plain);
-        Assert.Equal(sequential.RowCount, plain.RowCount);
-        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
+        Assert.Equal(whole.Values.ToArray(), sliced);
     }
 
     [Fact]
-    public void Plain_numbers_round_exactly_as_the_json_reader_does()
+    public void Numbers_are_read_correctly_rounded()
     {
         var model = ActiveModel();
         var random = new Random(5);
@@ -124,79 +158,14 @@ public sealed class SlicedPredictionTests : IDisposable
                 _ => value.ToString("E25", CultureInfo.InvariantCulture),
             };
         })).ToArray();
-        var rows = string.Join(", ", numbers.Select((n, i) => i % 2 == 0 ? $"{{\"square_footage\": {n}}}" : $"{{\"rooms\": {n}}}"));
-        var body = Encoding.UTF8.GetBytes($"{{\"records\": [{rows}]}}");
+        var body = Encoding.UTF8.GetBytes($"{{\"instances\": [{string.Join(", ", numbers.Select(n => $"[{n}, null]"))}]}}");
 
-        using var plain = PredictionRequestReader.TryReadPlainRecords(body.AsSpan()[(Array.IndexOf(body, (byte)'[') + 1)..Array.LastIndexOf(body, (byte)']')], model);
-        using var sequential = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100_000);
+        using var rows = PredictionRequestReader.ReadRows(body, PredictionRequestReader.ReadEnvelope(body), model, maxRows: 100_000);
 
-        Assert.NotNull(plain);
-        Assert.Equal(numbers.Length, plain.RowCount);
-        Assert.Equal(sequential.Values.ToArray(), plain.Values.ToArray());
+        // .NET's own parser rounds correctly (IEEE 754); the reader must give the same bits for every number.
+        var expected = numbers.SelectMany(n => new[] { FeatureValue.FromNumber(double.Parse(n, CultureInfo.InvariantCulture)), FeatureValue.Missing });
+        Assert.Equal(expected.ToArray(), rows.Values.ToArray());
     }
-
-    [Theory]
-    [InlineData("""{"square_footage": 01}""")]
-    [InlineData("""{"square_footage": 1.}""")]
-    [InlineData("""{"square_footage": .5}""")]
-    [InlineData("""{"square_footage": -}""")]
-    [InlineData("""{"square_footage": +1}""")]
-    [InlineData("""{"square_footage": 1e}""")]
-    [InlineData("""{"square_footage": 1e400}""")]
-    [InlineData("""{"square_footage": NaN}""")]
-    [InlineData("""{"square_footage": 0.5x}""")]
-    [InlineData("""{"square_footage": "0.5"}""")]
-    [InlineData("""{"square_footage": true}""")]
-    [InlineData("""{"square_footage": [0.5]}""")]
-    [InlineData("""{"square_footage": nul}""")]
-    [InlineData("""{"square_footage": 0.5,}""")]
-    [InlineData("""{"square_footage" 0.5}""")]
-    [InlineData("""{"squ\u0061re_footage": 0.5}""")]
-    [InlineData("""{"square_footage": 0.5, "square_footage": 0.5}""")]
-    [InlineData("""{"sqft": 0.5}""")]
-    [InlineData("""{"square_footage": 0.5} {"rooms": 0.5}""")]
-    [InlineData("""{"square_footage": 0.5},""")]
-    [InlineData("""{"square_footage": 0.5""")]
-    [InlineData("""[0.5, 0.5]""")]
-    [InlineData("""   """)]
-    public void Plain_records_give_way_to_the_json_reader_on_anything_else(string records)
-    {
-        var model = ActiveModel();
-
-        Assert.Null(PredictionRequestReader.TryReadPlainRecords(Encoding.UTF8.GetBytes(records), model));
-    }
-
-    [Theory]
-    [InlineData("[0.5]")]
-    [InlineData("[0.5, 0.5, 0.5]")]
-    [InlineData("[0.5, 0.5,]")]
-    [InlineData("[0.5 0.5]")]
-    [InlineData("[0.5, \"0.5\"]")]
-    [InlineData("[0.5, 01]")]
-    [InlineData("[0.5, 0.5] [0.5, 0.5]")]
-    [InlineData("[0.5, 0.5],")]
-    [InlineData("{\"rooms\": 0.5}")]
-    [InlineData("[[0.5], 0.5]")]
-    public void Plain_instances_give_way_to_the_json_reader_on_anything_else(string instances)
-    {
-        var model = ActiveModel();
-
-        Assert.Null(PredictionRequestReader.TryReadPlainInstances(Encoding.UTF8.GetBytes(instances), model));
-    }
-
-    [Theory]
-    [InlineData("0", 1)]
-    [InlineData("-0.5,", 4)]
-    [InlineData("12.5e+3}", 7)]
-    [InlineData("7E-2 ", 4)]
-    [InlineData("1234567890123456789012", 22)]
-    [InlineData("00", 0)]
-    [InlineData("-", 0)]
-    [InlineData("1.e5", 0)]
-    [InlineData("1e+", 0)]
-    [InlineData("x", 0)]
-    public void Json_numbers_are_measured_by_the_grammar_of_RFC_8259(string text, int length) =>
-        Assert.Equal(length, PredictionRequestReader.JsonNumberLength(Encoding.UTF8.GetBytes(text)));
 
     [Fact]
     public async Task A_hundred_thousand_records_sliced_match_the_sequential_answer_byte_for_byte()
@@ -269,20 +238,22 @@ public sealed class SlicedPredictionTests : IDisposable
         string[] labels = ["a}, {\"b", "c], [d", "e\\", "plain"];
         var csv = "size,kind,price\n" + string.Concat(Enumerable.Range(0, 80).Select(i =>
             string.Create(CultureInfo.InvariantCulture, $"{i % 10},\"{labels[i % 4].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{(i % 10 * 3) + (i % 4)}\n")));
-        string? model = null;
+        // Each service trains its own copy (same data and seed, so the same weights) without activating it, so that the
+        // other cases keep scoring with the bundled model.
+        var models = new Dictionary<ModelServiceFactory, string>();
         foreach (var factory in new[] { _sequential, _sliced })
         {
             var client = factory.CreateClient(ModelServiceFactory.ApiKey);
             var dataset = await client.UploadCsvAsync(csv);
-            model = (await client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 2, seed = 1 }))
-                .GetProperty("modelId").GetString();
+            models[factory] = (await client.TrainAsync(new { datasetId = dataset.GetProperty("id").GetString(), target = "price", epochs = 2, seed = 1, activate = false }))
+                .GetProperty("modelId").GetString()!;
         }
-        var records = Enumerable.Range(0, 4000).Select(i => new Dictionary<string, object> { ["size"] = i % 10, ["kind"] = labels[i % 4] });
-        var instances = Enumerable.Range(0, 4000).Select(i => new object[] { i % 7, labels[(i + 1) % 4] });
-        foreach (var body in new[] { JsonSerializer.Serialize(new { records }), JsonSerializer.Serialize(new { instances }) })
+        var records = Enumerable.Range(0, 4000).Select(i => new Dictionary<string, object> { ["size"] = i % 10, ["kind"] = labels[i % 4] }).ToArray();
+        var instances = Enumerable.Range(0, 4000).Select(i => new object[] { i % 7, labels[(i + 1) % 4] }).ToArray();
+        foreach (Func<string, string> body in new Func<string, string>[] { id => JsonSerializer.Serialize(new { records, modelId = id }), id => JsonSerializer.Serialize(new { instances, modelId = id }) })
         {
-            var sliced = await PostAsync(_sliced, body);
-            var sequential = await PostAsync(_sequential, body);
+            var sliced = await PostAsync(_sliced, body(models[_sliced]));
+            var sequential = await PostAsync(_sequential, body(models[_sequential]));
 
             Assert.Equal(HttpStatusCode.OK, sliced.Status);
             Assert.Equal(sequential.Content, sliced.Content);
@@ -291,17 +262,20 @@ public sealed class SlicedPredictionTests : IDisposable
         // A label long enough to hold the middle of the body: the one proposed cut falls inside it, the slices cannot
         // end there, and the request is read sequentially.
         var label = string.Concat(Enumerable.Repeat("a, {", 5000));
-        var misleading = JsonSerializer.Serialize(new { records = new[] { new { size = 1, kind = "plain" }, new { size = 2, kind = label }, new { size = 3, kind = "e\\" } } });
-        var bytes = Encoding.UTF8.GetBytes(misleading);
+        string Misleading(string modelId) => JsonSerializer.Serialize(new
+        {
+            records = new[] { new { size = 1, kind = "plain" }, new { size = 2, kind = label }, new { size = 3, kind = "e\\" } },
+            modelId,
+        });
+        var bytes = Encoding.UTF8.GetBytes(Misleading(models[_sliced]));
         var envelope = PredictionRequestReader.ReadEnvelope(bytes, slices: 2);
-        var labelStart = misleading.IndexOf(label, StringComparison.Ordinal);
+        var labelStart = Misleading(models[_sliced]).IndexOf(label, StringComparison.Ordinal);
         Assert.InRange(Assert.Single(envelope.Split!.Cuts.Cuts), labelStart, labelStart + label.Length);
-        var active = _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
-        Assert.Equal(model, active.Manifest.Id);
-        Assert.Null(SlicedScoring.TryScore(bytes, envelope, active, maxRows: 1000));
-        var answer = await PostAsync(_sliced, misleading);
+        var trained = _sliced.Services.GetRequiredService<ModelRegistry>().GetPredictor(models[_sliced])!;
+        Assert.Null(SlicedScoring.TryScore(bytes, envelope, trained, maxRows: 1000, Scoring()));
+        var answer = await PostAsync(_sliced, Misleading(models[_sliced]));
         Assert.Equal(HttpStatusCode.OK, answer.Status);
-        Assert.Equal((await PostAsync(_sequential, misleading)).Content, answer.Content);
+        Assert.Equal((await PostAsync(_sequential, Misleading(models[_sequential]))).Content, answer.Content);
     }
 
     // The sliced service's active model (the bundled default); creating a client starts the host, which installs it.
@@ -310,6 +284,8 @@ public sealed class SlicedPredictionTests : IDisposable
         _ = _sliced.CreateClient();
         return _sliced.Services.GetRequiredService<ModelRegistry>().Active!;
     }
+
+    private ParallelScoring Scoring() => _sliced.Services.GetRequiredService<ParallelScoring>();
 
     private static string Records(int count)
     {

@@ -1,0 +1,78 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Options;
+using ModelService.Model.Data;
+using ModelService.Model.Inference;
+
+namespace ModelService.Api.Predictions;
+
+/// <summary>
+/// The one place where a request's work runs on several cores (v1 predictions and <c>/v2</c> inference). All of it
+/// goes through one scheduler that runs at most <see cref="PredictionOptions.MaxParallelism"/> work items at a time
+/// across every request, so that concurrent large requests share the cores instead of each taking all of them.
+/// Small inputs never come here: they are scored on the request's thread.
+/// </summary>
+internal sealed class ParallelScoring
+{
+    /// <summary>Rows per slice when scoring in parallel; fewer rows than two slices are scored on the calling thread.</summary>
+    public const int SliceRows = 16 * 1024;
+
+    private readonly ParallelOptions _parallel;
+
+    public ParallelScoring(IOptions<PredictionOptions> options)
+    {
+        var limit = options.Value.MaxParallelism;
+        MaxParallelism = limit;
+        _parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = limit,
+            TaskScheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, limit).ConcurrentScheduler,
+        };
+    }
+
+    public int MaxParallelism { get; }
+
+    /// <summary>Scores <paramref name="rowCount"/> rows of <paramref name="values"/> into <paramref name="predictions"/>,
+    /// in slices of <see cref="SliceRows"/> rows when there are several (the predictor is safe for concurrent callers).
+    /// Throws what <see cref="Predictor.Predict(ReadOnlySpan{FeatureValue}, int, Span{double})"/> throws.</summary>
+    public void Predict(Predictor model, ReadOnlyMemory<FeatureValue> values, int rowCount, double[] predictions)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var slices = (rowCount + SliceRows - 1) / SliceRows;
+        if (slices < 2 || MaxParallelism < 2)
+        {
+            model.Predict(values.Span[..(rowCount * model.Manifest.Features.Count)], rowCount, predictions.AsSpan(0, rowCount));
+            return;
+        }
+        var width = model.Manifest.Features.Count;
+        For(slices, slice =>
+        {
+            var start = slice * SliceRows;
+            var count = Math.Min(SliceRows, rowCount - start);
+            model.Predict(values.Span.Slice(start * width, count * width), count, predictions.AsSpan(start, count));
+            return true;
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0 to <paramref name="count"/> - 1 on up to
+    /// <see cref="PredictionOptions.MaxParallelism"/> threads. Once a call returns false no further item starts, and the
+    /// result is false. An exception thrown by an item is rethrown as it is, not wrapped.</summary>
+    public bool For(int count, Func<int, bool> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return Parallel.For(0, count, _parallel, (index, loop) =>
+            {
+                if (!body(index))
+                {
+                    loop.Stop();
+                }
+            }).IsCompleted;
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
+        }
+    }
+}
