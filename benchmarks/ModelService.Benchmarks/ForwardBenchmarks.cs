@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ModelService.Model.Data;
 using ModelService.Model.Inference;
+using ModelService.Model.Tests.Inference;
 
 namespace ModelService.Benchmarks;
 

@@ -46,6 +46,14 @@ public sealed class ModelServiceFactory : WebApplicationFactory<Program>
 
     public string StorageRoot { get; }
 
+    /// <summary>A service whose <paramref name="policy"/> limit ("Predictions" or "Training", as in section RateLimiting)
+    /// lets each client make <paramref name="permitLimit"/> requests a minute; every other test runs without limits.</summary>
+    public static ModelServiceFactory WithRateLimit(string policy, int permitLimit) => new(new Dictionary<string, string?>
+    {
+        [$"RateLimiting:{policy}:PermitLimit"] = permitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [$"RateLimiting:{policy}:WindowSeconds"] = "60",
+    });
+
     public static string NewStorageFolder()
     {
         var folder = Path.Combine(Path.GetTempPath(), "modelservice-tests", Guid.NewGuid().ToString("N"));

@@ -47,16 +47,13 @@ for (var r = 0; r < test.RowCount; r++)
 var predictions = new double[test.RowCount];
 loaded.Predict(inputs, test.RowCount, predictions);
 var rmse = Math.Sqrt(predictions.Select((p, r) => Math.Pow(p - test["price"].Numbers![r], 2)).Average());
-var middle = loaded.Predict([new Dictionary<string, FeatureValue>
-{
-    ["square_footage"] = FeatureValue.FromNumber(0.5),
-    ["rooms"] = FeatureValue.FromNumber(0.5),
-}])[0];
+var middle = new double[1];
+loaded.Predict([FeatureValue.FromNumber(0.5), FeatureValue.FromNumber(0.5)], 1, middle);
 
 var m = model.Manifest;
 Console.WriteLine(FormattableString.Invariant($"""
     wrote {output}
     parameters {m.Network.ParameterCount}, training {m.Training.DurationSeconds:F3} s, {m.Training.TrainRows} train / {m.Training.ValidationRows} validation rows
     validation RMSE {m.Metrics.Validation!.Rmse:F1}, held-out test RMSE {rmse:F1} (1000 rows)
-    prediction for square_footage=0.5, rooms=0.5: {middle:F1}
+    prediction for square_footage=0.5, rooms=0.5: {middle[0]:F1}
     """));

@@ -12,9 +12,6 @@ public static class ModelArtifact
     /// <summary>Weights file name.</summary>
     public const string WeightsFileName = "weights.bin";
 
-    /// <summary>The JSON settings of manifest.json (camelCase, enums as wire names, indented).</summary>
-    public static JsonSerializerOptions ManifestJsonOptions => ManifestJsonFile.Options;
-
     /// <summary>Writes <paramref name="model"/> to the folder <paramref name="directory"/>, which must not exist. The files
     /// are written and flushed in a temporary sibling folder that is then renamed, so a partial model is never visible.</summary>
     /// <exception cref="IOException"><paramref name="directory"/> already exists or cannot be written.</exception>

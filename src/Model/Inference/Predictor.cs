@@ -16,7 +16,6 @@ public sealed class Predictor
 
     private readonly Preprocessor _preprocessor;
     private readonly ManagedNetwork _network;
-    private readonly Dictionary<string, int> _featureIndex;
 
     /// <summary>Prepares <paramref name="model"/> for prediction (batch norm folded into the convolutions).</summary>
     public Predictor(TrainedModel model)
@@ -25,11 +24,6 @@ public sealed class Predictor
         Manifest = model.Manifest;
         _preprocessor = model.Preprocessor;
         _network = new ManagedNetwork(model.Manifest.Network, model.Weights);
-        _featureIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < _preprocessor.Features.Count; i++)
-        {
-            _featureIndex.Add(_preprocessor.Features[i].Name, i);
-        }
     }
 
     /// <summary>The model's manifest.</summary>
@@ -41,7 +35,7 @@ public sealed class Predictor
     public void Predict(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<double> predictions)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
-        var features = _featureIndex.Count;
+        var features = _preprocessor.Features.Count;
         if (rows.Length != rowCount * features)
         {
             throw new ArgumentException($"Expected {rowCount} x {features} values, got {rows.Length}.", nameof(rows));
@@ -87,35 +81,5 @@ public sealed class Predictor
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
-    }
-
-    /// <summary>Predicts records of named raw values; a feature that is absent is imputed.</summary>
-    /// <exception cref="ArgumentException">A record names a feature the model does not know.</exception>
-    public double[] Predict(IReadOnlyList<IReadOnlyDictionary<string, FeatureValue>> records)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        var rows = ToRows(records, _featureIndex);
-        var predictions = new double[records.Count];
-        Predict(rows, records.Count, predictions);
-        return predictions;
-    }
-
-    internal static FeatureValue[] ToRows(IReadOnlyList<IReadOnlyDictionary<string, FeatureValue>> records, Dictionary<string, int> featureIndex)
-    {
-        var features = featureIndex.Count;
-        var rows = new FeatureValue[records.Count * features];
-        rows.AsSpan().Fill(FeatureValue.Missing);
-        for (var r = 0; r < records.Count; r++)
-        {
-            foreach (var (name, value) in records[r])
-            {
-                if (!featureIndex.TryGetValue(name, out var f))
-                {
-                    throw new ArgumentException($"Record {r} has the field '{name}', which is not a feature of this model.", nameof(records));
-                }
-                rows[(r * features) + f] = value;
-            }
-        }
-        return rows;
     }
 }

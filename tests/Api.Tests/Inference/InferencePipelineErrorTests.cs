@@ -48,11 +48,7 @@ public sealed class InferencePipelineErrorTests
     [Fact]
     public async Task Past_the_rate_limit_v2_answers_429_with_an_error_body()
     {
-        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
-        {
-            ["RateLimiting:Predictions:PermitLimit"] = "1",
-            ["RateLimiting:Predictions:WindowSeconds"] = "60",
-        });
+        using var factory = ModelServiceFactory.WithRateLimit("Predictions", permitLimit: 1);
         var client = factory.CreateClient();
 
         await client.PostAsJsonAsync("/v2/models/modelservice/infer", s_infer);

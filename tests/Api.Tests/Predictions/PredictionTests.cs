@@ -160,11 +160,7 @@ public sealed class PredictionTests : IClassFixture<ModelServiceFactory>
     [Fact]
     public async Task Past_the_rate_limit_predictions_are_429_with_retry_after()
     {
-        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
-        {
-            ["RateLimiting:Predictions:PermitLimit"] = "2",
-            ["RateLimiting:Predictions:WindowSeconds"] = "60",
-        });
+        using var factory = ModelServiceFactory.WithRateLimit("Predictions", permitLimit: 2);
         var client = factory.CreateClient();
         object body = new { instances = new[] { new[] { 0.5, 0.5 } } };
         await client.PredictAsync(body);

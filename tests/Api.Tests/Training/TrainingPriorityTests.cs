@@ -8,13 +8,12 @@ public sealed class TrainingPriorityTests
     private const int SchedOther = 0;
     private const int SchedIdle = 5;
 
-    [Theory]
+    [LinuxTheory]
     [InlineData(null, null, SchedIdle)]
     [InlineData("false", "10", SchedOther)]
     [InlineData("false", "0", SchedOther)]
     public async Task A_running_job_trains_on_a_thread_with_the_configured_priority(string? idle, string? niceness, int policy)
     {
-        Assert.True(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
         // The test factory turns idle scheduling off for the other tests; null stands for the service defaults (true, 10).
         var settings = new Dictionary<string, string?>
         {

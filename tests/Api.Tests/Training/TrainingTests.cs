@@ -161,11 +161,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     [Fact]
     public async Task Past_the_rate_limit_submissions_are_429_with_retry_after_and_queue_nothing()
     {
-        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
-        {
-            ["RateLimiting:Training:PermitLimit"] = "1",
-            ["RateLimiting:Training:WindowSeconds"] = "60",
-        });
+        using var factory = ModelServiceFactory.WithRateLimit("Training", permitLimit: 1);
         var client = factory.CreateClient();
         var datasetId = await HousesAsync(client);
         await client.SubmitAsync(new { datasetId, target = "price", epochs = 1 });

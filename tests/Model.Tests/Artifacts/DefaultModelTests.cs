@@ -11,14 +11,11 @@ public sealed class DefaultModelTests
     {
         var model = ModelArtifact.Load(Path.Combine(AppContext.BaseDirectory, "DefaultModel"));
 
-        var price = new Predictor(model).Predict([new Dictionary<string, FeatureValue>
-        {
-            ["square_footage"] = FeatureValue.FromNumber(0.5),
-            ["rooms"] = FeatureValue.FromNumber(0.5),
-        }])[0];
+        var price = new double[1];
+        new Predictor(model).Predict([FeatureValue.FromNumber(0.5), FeatureValue.FromNumber(0.5)], 1, price);
 
-        Assert.InRange(price, 285_000, 315_000);
         Assert.Equal(["square_footage", "rooms"], model.Manifest.Features.Select(f => f.Name));
+        Assert.InRange(price[0], 285_000, 315_000);
         Assert.Equal("price", model.Manifest.Target);
         Assert.Equal([16, 8], model.Manifest.Network.HiddenChannels);
         Assert.Equal(193, model.Manifest.Network.ParameterCount);

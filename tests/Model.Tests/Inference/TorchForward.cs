@@ -1,14 +1,16 @@
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
+using ModelService.Model.Inference;
 using ModelService.Model.Network;
 using ModelService.Model.Preprocessing;
 using static TorchSharp.torch;
 
-namespace ModelService.Model.Inference;
+namespace ModelService.Model.Tests.Inference;
 
-/// <summary>The reference forward pass of a trained model through its TorchSharp <see cref="ConvRegressor"/> in eval mode.
-/// Every tensor of a call lives in that call's dispose scope. For checking <see cref="Predictor"/>; one caller at a time.</summary>
-public sealed class TorchForward : IDisposable
+/// <summary>The reference forward pass of a trained model through its TorchSharp <see cref="ConvRegressor"/> in eval mode,
+/// against which the tests and the benchmarks check <see cref="Predictor"/>. Every tensor of a call lives in that call's
+/// dispose scope; one caller at a time.</summary>
+internal sealed class TorchForward : IDisposable
 {
     private readonly Generator _generator = new(0);
     private readonly ConvRegressor _module;
@@ -46,7 +48,7 @@ public sealed class TorchForward : IDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return _module.forward(tensor(inputs, [rows, _module.Spec.InputSize])).data<float>().ToArray();
+        return _module.forward(tensor(inputs, [rows, _preprocessor.InputWidth])).data<float>().ToArray();
     }
 
     /// <inheritdoc />

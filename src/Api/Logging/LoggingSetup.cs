@@ -4,7 +4,7 @@ using Serilog.Formatting.Compact;
 
 namespace ModelService.Api.Logging;
 
-internal static class SerilogSetup
+internal static class LoggingSetup
 {
     private static readonly PathString PredictionsPath = new("/api/v1/predictions");
 

@@ -11,7 +11,7 @@ namespace ModelService.Api.OpenApi;
 /// <summary>An example request body shown (and pre-filled) in Swagger UI.</summary>
 internal sealed record RequestExampleMetadata(string ContentType, string Example);
 
-internal static class SwaggerSetup
+internal static class OpenApiSetup
 {
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string contentType, string example) =>
         builder.WithMetadata(new RequestExampleMetadata(contentType, example));
