@@ -50,6 +50,8 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             case ApiProblemException api:
                 return Problem(api.StatusCode, api.Title, api.Message, api.Field);
+            case BadHttpRequestException { InnerException: UnknownWireNameException unknown }:
+                return Problem(StatusCodes.Status400BadRequest, "Invalid input", Describe(unknown), JsonField(unknown.Path));
             case BadHttpRequestException { InnerException: JsonException json }:
                 return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json), JsonField(json.Path));
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
