@@ -84,7 +84,7 @@ internal static class DatasetEndpoints
         name = name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
-            name = "unnamed";
+            name = DatasetUpload.DefaultName;
         }
         if (name.Length > MaxNameLength || name.Any(char.IsControl))
         {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using ModelService.Model.Data;
 
@@ -28,5 +29,12 @@ internal sealed record ColumnInfo(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Categories = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DistinctCount = null);
 
-/// <summary>The JSON upload body.</summary>
-internal sealed record DatasetUpload(string? Name, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Rows);
+/// <summary>The JSON upload body (documentation only: the endpoint reads bodies with its own parsers).</summary>
+internal sealed record DatasetUpload(
+    [property: DefaultValue(DatasetUpload.DefaultName)] string? Name,
+    IReadOnlyList<string> Columns,
+    IReadOnlyList<IReadOnlyList<object?>> Rows)
+{
+    /// <summary>The name of a dataset uploaded without one (no ?name= for CSV, no "name" in JSON).</summary>
+    public const string DefaultName = "unnamed";
+}

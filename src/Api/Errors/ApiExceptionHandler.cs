@@ -54,6 +54,8 @@ internal sealed partial class ApiExceptionHandler(
         {
             case ApiProblemException api:
                 return Problem(api.StatusCode, api.Title, api.Message, api.Field);
+            case BadHttpRequestException { InnerException: UnknownWireNameException unknown }:
+                return Problem(StatusCodes.Status400BadRequest, "Invalid input", Describe(unknown), JsonField(unknown.Path));
             case BadHttpRequestException { InnerException: JsonException json }:
                 return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json, httpContext), JsonField(json.Path));
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:

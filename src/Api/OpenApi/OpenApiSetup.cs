@@ -40,6 +40,7 @@ internal static class OpenApiSetup
             options.OperationFilter<ApiKeyOperationFilter>();
             options.OperationFilter<RequestExampleOperationFilter>();
             options.SchemaFilter<DefaultsSchemaFilter>();
+            options.ParameterFilter<ParameterDefaultsFilter>();
             // Inline enums, so a property of an enum type can carry its own default.
             options.UseInlineDefinitionsForEnums();
         });
@@ -100,6 +101,18 @@ internal static class OpenApiSetup
                 {
                     concrete.Default = value.DeepClone();
                 }
+            }
+        }
+    }
+
+    /// <summary>Documents an optional parameter's default (a C# default value, as in an [AsParameters] record).</summary>
+    private sealed class ParameterDefaultsFilter(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IParameterFilter
+    {
+        public void Apply(IOpenApiParameter parameter, ParameterFilterContext context)
+        {
+            if (context.ParameterInfo is { HasDefaultValue: true, DefaultValue: { } value } && parameter.Schema is OpenApiSchema schema)
+            {
+                schema.Default = JsonSerializer.SerializeToNode(value, value.GetType(), json.Value.SerializerOptions);
             }
         }
     }

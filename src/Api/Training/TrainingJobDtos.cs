@@ -25,7 +25,6 @@ public sealed record TrainingRequest : IValidatableObject
     [MinLength(1, ErrorMessage = "At least one feature is needed.")]
     public IReadOnlyList<string>? Features { get; set; }
 
-    [Required(ErrorMessage = "'hiddenChannels' cannot be null; leave it out for the default.")]
     [Length(1, TrainingLimits.MaxHiddenLayers, ErrorMessage = "Give between {1} and {2} hidden layers.")]
     public IReadOnlyList<int> HiddenChannels { get; set; } = NetworkOptions.Default.HiddenChannels;
 
@@ -62,9 +61,14 @@ public sealed record TrainingRequest : IValidatableObject
     /// <summary>Whether the finished model becomes the active one.</summary>
     public bool Activate { get; set; } = true;
 
-    /// <summary>Each hidden width in range, reported by its index (an attribute names only the whole list).</summary>
+    /// <summary>Each hidden width in range, reported by its index (an attribute names only the whole list). A list sent as
+    /// null is refused here rather than by [Required], which would document the field as required.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (HiddenChannels is null)
+        {
+            yield return new ValidationResult("'hiddenChannels' cannot be null; leave it out for the default.", ["hiddenChannels"]);
+        }
         var hidden = HiddenChannels ?? [];
         for (var i = 0; i < hidden.Count; i++)
         {

@@ -89,9 +89,11 @@ public sealed class WireEnumConverter<TEnum> : JsonConverterFactory
             {
                 return strings.Read(ref reader, typeToConvert, options);
             }
-            catch (JsonException e)
+            catch (JsonException)
             {
-                throw new UnknownWireNameException(given, WireNames.All<TEnum>(), e);
+                // Not chained: the serializer's error says no more than this one, and a JsonException inside another
+                // reads as malformed JSON to a handler.
+                throw new UnknownWireNameException(given, WireNames.All<TEnum>());
             }
         }
 

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using ModelService.Model.Serialization;
 using ModelService.Model.Training;
 
 namespace ModelService.Model.Sweeps;
 
 /// <summary>The validation metric that ranks a sweep's trials (lower is better), in the target's units.</summary>
+[JsonConverter(typeof(WireEnumConverter<SweepMetric>))]
 public enum SweepMetric
 {
     /// <summary>Root mean squared error.</summary>
@@ -15,37 +17,18 @@ public enum SweepMetric
     Mae,
 }
 
-/// <summary>The wire names of <see cref="SweepMetric"/> ("rmse", "mae") and the value each picks from a model's metrics.</summary>
+/// <summary>The wire names of <see cref="SweepMetric"/> ("rmse", "mae", read from its attributes by
+/// <see cref="WireNames"/>) and the value each picks from a model's metrics.</summary>
 public static class SweepMetricNames
 {
-    private static readonly (SweepMetric Value, string Name)[] s_names =
-    [
-        (SweepMetric.Rmse, "rmse"),
-        (SweepMetric.Mae, "mae"),
-    ];
-
     /// <summary>Every wire name, in declaration order.</summary>
-    public static IReadOnlyList<string> All { get; } = Array.AsReadOnly(s_names.Select(n => n.Name).ToArray());
+    public static IReadOnlyList<string> All => WireNames.All<SweepMetric>();
 
     /// <summary>The wire name of <paramref name="metric"/>.</summary>
-    public static string ToWireName(SweepMetric metric) =>
-        s_names.FirstOrDefault(n => n.Value == metric).Name
-        ?? throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown metric.");
+    public static string ToWireName(SweepMetric metric) => WireNames.Of(metric);
 
     /// <summary>Parses a wire name (exact, lower case).</summary>
-    public static bool TryParse(string? name, out SweepMetric metric)
-    {
-        foreach (var (value, wire) in s_names)
-        {
-            if (string.Equals(wire, name, StringComparison.Ordinal))
-            {
-                metric = value;
-                return true;
-            }
-        }
-        metric = default;
-        return false;
-    }
+    public static bool TryParse(string? name, out SweepMetric metric) => WireNames.TryParse(name, out metric);
 
     /// <summary>The value of <paramref name="metric"/> in <paramref name="metrics"/>.</summary>
     public static double Of(this SweepMetric metric, RegressionMetrics metrics)

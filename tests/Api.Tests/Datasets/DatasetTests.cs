@@ -17,6 +17,22 @@ public sealed class DatasetTests : IDisposable
     public void Dispose() => _factory.Dispose();
 
     [Fact]
+    public async Task An_upload_without_a_name_gets_the_name_the_openapi_document_gives_as_its_default()
+    {
+        var client = _factory.CreateClient();
+        var schema = (await client.GetJsonAsync("/swagger/v1/swagger.json")).GetProperty("components").GetProperty("schemas");
+        var documented = schema.GetProperty("DatasetUpload").GetProperty("properties").GetProperty("name").GetProperty("default").GetString();
+
+        var fromJson = await client.UploadJsonAsync(new { columns = new[] { "a", "y" }, rows = new[] { new[] { 1, 2 } } });
+        var fromCsv = await Api.ExpectAsync(await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv("a,y\n1,2\n")),
+            HttpStatusCode.Created);
+
+        Assert.False(string.IsNullOrEmpty(documented));
+        Assert.Equal(documented, fromJson.GetProperty("name").GetString());
+        Assert.Equal(documented, fromCsv.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Csv_upload_infers_types_statistics_and_keeps_quoted_commas_and_newlines()
     {
         var client = _factory.CreateClient();

@@ -59,6 +59,32 @@ public sealed partial class TrainingDefaultsTests : IClassFixture<ModelServiceFa
         });
     }
 
+    [Fact]
+    public async Task The_documented_default_limit_of_the_job_list_is_how_many_jobs_a_list_without_one_shows()
+    {
+        using var factory = new ModelServiceFactory(new Dictionary<string, string?>
+        {
+            ["Training:RunJobs"] = "false",
+            ["Training:QueueCapacity"] = "1000",
+        });
+        var client = factory.CreateClient();
+        var openApi = await client.GetJsonAsync("/swagger/v1/swagger.json");
+        var limit = openApi.GetProperty("paths").GetProperty("/api/v1/training-jobs").GetProperty("get").GetProperty("parameters")
+            .EnumerateArray().Single(p => p.GetProperty("name").GetString() == "limit").GetProperty("schema").GetProperty("default").GetInt32();
+        var inDocs = DocsListLimit().Match(File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "API.md")));
+        Assert.True(inDocs.Success, "docs/API.md no longer gives the job list's limit");
+        Assert.Equal(limit, int.Parse(inDocs.Groups["default"].Value, CultureInfo.InvariantCulture));
+        var datasetId = (await client.UploadCsvAsync(TestData.HousesCsv(20, seed: 1))).GetProperty("id").GetString();
+
+        for (var i = 0; i <= limit; i++)
+        {
+            await client.SubmitAsync(new { datasetId, target = "price" });
+        }
+
+        Assert.Equal(limit, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
+        Assert.Equal(limit + 1, (await client.GetJsonAsync($"/api/v1/training-jobs?limit={limit + 1}")).GetArrayLength());
+    }
+
     /// <summary>The <c>default</c> of each property of a component schema.</summary>
     private static Dictionary<string, JsonNode?> Defaults(JsonElement openApi, string schema) =>
         openApi.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").EnumerateObject()
@@ -117,6 +143,9 @@ public sealed partial class TrainingDefaultsTests : IClassFixture<ModelServiceFa
         }
         throw new InvalidOperationException($"No docs/API.md above {AppContext.BaseDirectory}.");
     }
+
+    [GeneratedRegex(@"takes `status` and `limit` \([^)]*default (?<default>\d+)\)")]
+    private static partial Regex DocsListLimit();
 
     [GeneratedRegex(@"`(?<field>\w+)`\s+(?<value>\[[^\]]*\]|[^,`]+)")]
     private static partial Regex DocsEntry();

@@ -114,6 +114,9 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         { """{"datasetId": "@", "target": "price", "weightDecay": -1}""", "weightDecay" },
         { """{"datasetId": "@", "target": "price", "epoch": 5}""", "epoch" },
         { """{"datasetId": "@", "target": "price", "epochs": 2.5}""", "epochs" },
+        { """{"datasetId": "@", "target": "price", "epochs": null}""", "epochs" },
+        { """{"datasetId": "@", "target": "price", "hiddenChannels": null}""", "hiddenChannels" },
+        { """{"datasetId": "@", "target": "price", "activation": null}""", "activation" },
     };
 
     [Theory]
@@ -130,6 +133,36 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Equal(before, (await client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("errors").GetProperty(field)[0].GetString()));
+    }
+
+    [Theory]
+    [InlineData("activation", "\"swish\"", "relu, leaky_relu, gelu, tanh, sigmoid")]
+    [InlineData("activation", "1", "relu, leaky_relu, gelu, tanh, sigmoid")]
+    [InlineData("optimizer", "\"Adam\"", "adam, adamw, sgd")]
+    public async Task An_unknown_name_is_400_naming_the_field_and_listing_the_names_it_takes(string field, string value, string names)
+    {
+        var client = _factory.CreateClient();
+        var datasetId = await HousesAsync(client);
+
+        var response = await client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
+            Api.JsonBody($$"""{"datasetId": "{{datasetId}}", "target": "price", "{{field}}": {{value}}}"""));
+
+        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Contains(names, problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_range_error_is_a_problem_titled_invalid_input_naming_the_field_as_the_json_does()
+    {
+        var client = _factory.CreateClient();
+        var datasetId = await HousesAsync(client);
+
+        var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", batchSize = 0, learningRate = 11 });
+
+        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "batchSize");
+        Assert.Equal("Invalid input", problem.GetProperty("title").GetString());
+        Assert.Equal(["batchSize", "learningRate"], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order());
+        Assert.Contains("65536", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

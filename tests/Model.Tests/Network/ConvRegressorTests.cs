@@ -1,4 +1,5 @@
 using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 using static TorchSharp.torch;
 
 namespace ModelService.Model.Tests.Network;
@@ -13,7 +14,7 @@ public sealed class ConvRegressorTests
         Assert.Equal(193, spec.ParameterCount);
         Assert.Equal(
             ["conv1x1 2->16 (48, relu)", "conv1x1 16->8 (136, relu)", "flatten 8->8 (0, )", "dense 8->1 (9, )"],
-            spec.Layers.Select(l => $"{l.Type} {l.InChannels}->{l.OutChannels} ({l.Parameters}, {l.Activation})"));
+            spec.Layers.Select(l => $"{l.Type} {l.InChannels}->{l.OutChannels} ({l.Parameters}, {(l.Activation is { } a ? WireNames.Of(a) : "")})"));
         using var generator = new Generator(1);
         using var module = new ConvRegressor(spec, generator);
         Assert.Equal(193, module.parameters().Sum(p => p.numel()));
