@@ -108,7 +108,9 @@ internal sealed partial class ApiExceptionHandler(
     private bool IsUnknownProperty(HttpContext httpContext, string path)
     {
         var options = jsonOptions.Value.SerializerOptions;
-        if (httpContext.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not { } bodyType
+        // The exception handler middleware clears the endpoint before handlers run and keeps it in its feature.
+        var endpoint = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? httpContext.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not { } bodyType
             || !options.TryGetTypeInfo(bodyType, out var info))
         {
             return false;
