@@ -74,54 +74,41 @@ internal static class PredictionRequestReader
 
     private static Envelope Read(ReadOnlySpan<byte> json, int slices)
     {
-        var reader = new Utf8JsonReader(json, JsonLimits.ReaderOptions);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw ApiProblemException.Validation("body", "The body must be a JSON object with 'records' or 'instances'.");
-        }
+        var envelope = new JsonEnvelope(json, JsonLimits.ReaderOptions, "'records' or 'instances'",
+            "'records' or 'instances' and optionally 'modelId'");
         string? form = null, modelId = null;
         var start = -1;
         RowsSplit? split = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (envelope.NextProperty(out var property))
         {
-            var property = reader.GetString()!;
-            reader.Read();
             switch (property)
             {
                 case Records or Instances when form is not null:
                     throw ApiProblemException.Validation(property, "Give either 'records' or 'instances', not both.");
                 case Records or Instances:
                     form = property;
-                    start = (int)reader.TokenStartIndex;
-                    if (slices > 1 && reader.TokenType == JsonTokenType.StartArray
+                    start = (int)envelope.Reader.TokenStartIndex;
+                    if (slices > 1 && envelope.Reader.TokenType == JsonTokenType.StartArray
                         && JsonArraySplitter.TrySplit(json, start, slices) is { } cuts)
                     {
                         // Carry on after the proposed ']' in the state just after the '[': the rows are read later, in slices.
-                        split = new RowsSplit(reader.CurrentState, reader.CurrentDepth + 1, cuts);
-                        reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, reader.CurrentState);
-                        reader.Read();
+                        split = new RowsSplit(envelope.Reader.CurrentState, envelope.Reader.CurrentDepth + 1, cuts);
+                        envelope.Reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, envelope.Reader.CurrentState);
+                        envelope.Reader.Read();
                     }
                     else
                     {
-                        reader.Skip();
+                        envelope.Reader.Skip();
                     }
                     break;
                 case "modelId":
-                    modelId = reader.TokenType switch
-                    {
-                        JsonTokenType.String => reader.GetString(),
-                        JsonTokenType.Null => null,
-                        _ => throw ApiProblemException.Validation("modelId", "'modelId' must be a string."),
-                    };
+                    modelId = envelope.OptionalString("modelId");
                     break;
                 default:
-                    throw ApiProblemException.Validation(property, $"Unknown property '{property}'; expected 'records' or 'instances' and optionally 'modelId'.");
+                    throw envelope.Unknown(property);
             }
         }
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
-        {
-            throw ApiProblemException.Validation("body", "The body must be a single JSON object.");
-        }
+        envelope.End();
         if (form is null)
         {
             throw ApiProblemException.Validation("body", "Give the rows to score in 'records' (named values) or 'instances' (values in feature order).");
