@@ -51,15 +51,12 @@ snapshot >"$tmp/before"
 fill() { LC_ALL=C sed -e "s/{ds}/$ds/g" -e "s/{model}/$model/g" -e "s/{active}/$active/g" -e "s/{job}/$job/g"; }
 
 # --- the cases ----------------------------------------------------------------------------------------------------
-count=$(jq '.cases | length' "$cases")
-for i in $(seq 0 $((count - 1))); do
-  jq -c ".cases[$i]" "$cases" >"$tmp/case"
-  get() { jq -r ".$1 // empty" "$tmp/case"; }
-  name=$(get name) status=$(get status) field=$(get field) says=$(get says) type=$(get contentType) mode=$(get key)
-  path=$(get path | fill)
-  args=(-sS --path-as-is -o "$tmp/response" -D "$tmp/headers" -w '%{http_code}' -X "$(get method)")
-  if jq -e '.body != null' "$tmp/case" >/dev/null; then
-    get body | base64 -d | fill >"$tmp/body"
+while IFS= read -r line; do
+  eval "$line"
+  path=$(printf '%s' "$path" | fill)
+  args=(-sS --path-as-is -o "$tmp/response" -D "$tmp/headers" -w '%{http_code}' -X "$method")
+  if [ "$has_body" = true ]; then
+    printf '%s' "$body" | base64 -d | fill >"$tmp/body"
     args+=(--data-binary "@$tmp/body" -H "Content-Type:${type:+ $type}")
   fi
   case $mode in
@@ -91,7 +88,7 @@ for i in $(seq 0 $((count - 1))); do
     failed=$((failed + 1))
     echo "FAIL $code (expected $status) $name${problem:+: $problem}"
   fi
-done
+done < <(jq -r '.cases[] | @sh "name=\(.name) method=\(.method) path=\(.path) status=\(.status) field=\(.field // "") says=\(.says // "") type=\(.contentType // "") mode=\(.key) has_body=\(.body != null) body=\(.body // "")"' "$cases")
 
 snapshot >"$tmp/after"
 if cmp -s "$tmp/before" "$tmp/after"; then

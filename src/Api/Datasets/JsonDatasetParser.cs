@@ -77,41 +77,34 @@ internal static class JsonDatasetParser
     private static (string? Name, List<string?>? Columns) Read(ReadOnlySpan<byte> body, LimitsOptions limits,
         Action<int, int, string?> cell, Action<int, int> endRow)
     {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonLimits.MaxDepth });
-        Expect(ref reader, JsonTokenType.StartObject, "body", "The body must be a JSON object with 'columns' and 'rows'.");
+        var envelope = new JsonEnvelope(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonLimits.MaxDepth },
+            "'columns' and 'rows'", "'name', 'columns' and 'rows'");
         string? name = null;
         List<string?>? columns = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (envelope.NextProperty(out var property))
         {
-            var property = reader.GetString()!;
-            reader.Read();
             switch (property)
             {
                 case "name":
-                    name = reader.TokenType == JsonTokenType.Null ? null
-                        : reader.TokenType == JsonTokenType.String ? reader.GetString()
-                        : throw ApiProblemException.Validation("name", "'name' must be a string.");
+                    name = envelope.OptionalString("name");
                     break;
                 case "columns":
-                    columns = ReadColumns(ref reader);
+                    columns = ReadColumns(ref envelope.Reader);
                     break;
                 case "rows":
-                    ReadRows(ref reader, limits, cell, endRow);
+                    ReadRows(ref envelope.Reader, limits, cell, endRow);
                     break;
                 default:
-                    throw ApiProblemException.Validation(property, $"Unknown property '{property}'; expected 'name', 'columns' and 'rows'.");
+                    throw envelope.Unknown(property);
             }
         }
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
-        {
-            throw ApiProblemException.Validation("body", "The body must be a single JSON object.");
-        }
+        envelope.End();
         return (name, columns);
     }
 
     private static List<string?> ReadColumns(ref Utf8JsonReader reader)
     {
-        Expect(ref reader, JsonTokenType.StartArray, "columns", "'columns' must be an array of column names.", read: false);
+        Expect(ref reader, JsonTokenType.StartArray, "columns", "'columns' must be an array of column names.");
         var columns = new List<string?>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
@@ -126,7 +119,7 @@ internal static class JsonDatasetParser
 
     private static void ReadRows(ref Utf8JsonReader reader, LimitsOptions limits, Action<int, int, string?> cell, Action<int, int> endRow)
     {
-        Expect(ref reader, JsonTokenType.StartArray, "rows", "'rows' must be an array of arrays.", read: false);
+        Expect(ref reader, JsonTokenType.StartArray, "rows", "'rows' must be an array of arrays.");
         var r = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
@@ -134,7 +127,7 @@ internal static class JsonDatasetParser
             {
                 throw ApiProblemException.Validation("rows", $"The dataset has more than {limits.MaxDatasetRows} rows (Limits:MaxDatasetRows).");
             }
-            Expect(ref reader, JsonTokenType.StartArray, $"rows[{r}]", $"Row {r} must be an array of values.", read: false);
+            Expect(ref reader, JsonTokenType.StartArray, $"rows[{r}]", $"Row {r} must be an array of values.");
             var c = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
@@ -159,9 +152,9 @@ internal static class JsonDatasetParser
         }
     }
 
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string field, string message, bool read = true)
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string field, string message)
     {
-        if ((read && !reader.Read()) || reader.TokenType != type)
+        if (reader.TokenType != type)
         {
             throw ApiProblemException.Validation(field, message);
         }

@@ -55,7 +55,7 @@ internal sealed partial class ApiExceptionHandler(
             case ApiProblemException api:
                 return Problem(api.StatusCode, api.Title, api.Message, api.Field);
             case BadHttpRequestException { InnerException: UnknownWireNameException unknown }:
-                return Problem(StatusCodes.Status400BadRequest, "Invalid input", Describe(unknown), JsonField(unknown.Path));
+                return Problem(StatusCodes.Status400BadRequest, "Invalid input", Describe(unknown, httpContext), JsonField(unknown.Path));
             case BadHttpRequestException { InnerException: JsonException json }:
                 return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", Describe(json, httpContext), JsonField(json.Path));
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
@@ -116,7 +116,9 @@ internal sealed partial class ApiExceptionHandler(
     private bool IsUnknownProperty(HttpContext httpContext, string path)
     {
         var options = jsonOptions.Value.SerializerOptions;
-        if (httpContext.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not { } bodyType
+        // The exception handler middleware clears the endpoint before handlers run and keeps it in its feature.
+        var endpoint = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? httpContext.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not { } bodyType
             || !options.TryGetTypeInfo(bodyType, out var info))
         {
             return false;

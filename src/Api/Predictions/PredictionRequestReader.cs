@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -10,29 +9,6 @@ using ModelService.Model.Inference;
 using ModelService.Model.Preprocessing;
 
 namespace ModelService.Api.Predictions;
-
-/// <summary>Rows of raw feature values in model order, in a pooled buffer; return it with <see cref="Dispose"/>.</summary>
-internal sealed class FeatureRows(FeatureValue[] values, int rowCount, int width) : IDisposable
-{
-    private FeatureValue[] _values = values;
-
-    public int RowCount { get; } = rowCount;
-
-    public int Width { get; } = width;
-
-    public ReadOnlySpan<FeatureValue> Values => _values.AsSpan(0, RowCount * Width);
-
-    public ReadOnlyMemory<FeatureValue> Memory => _values.AsMemory(0, RowCount * Width);
-
-    public void Dispose()
-    {
-        var values = Interlocked.Exchange(ref _values, []);
-        if (values.Length > 0)
-        {
-            ArrayPool<FeatureValue>.Shared.Return(values, clearArray: true);
-        }
-    }
-}
 
 /// <summary>Reads <c>{"records": [...]}</c> or <c>{"instances": [...]}</c> (and an optional <c>modelId</c>, in any
 /// position) straight from UTF-8 into <see cref="FeatureValue"/> rows: no per-row dictionaries or DOM.</summary>
@@ -75,54 +51,41 @@ internal static class PredictionRequestReader
 
     private static Envelope Read(ReadOnlySpan<byte> json, int slices)
     {
-        var reader = new Utf8JsonReader(json, JsonLimits.ReaderOptions);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw ApiProblemException.Validation("body", "The body must be a JSON object with 'records' or 'instances'.");
-        }
+        var envelope = new JsonEnvelope(json, JsonLimits.ReaderOptions, "'records' or 'instances'",
+            "'records' or 'instances' and optionally 'modelId'");
         string? form = null, modelId = null;
         var start = -1;
         RowsSplit? split = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (envelope.NextProperty(out var property))
         {
-            var property = reader.GetString()!;
-            reader.Read();
             switch (property)
             {
                 case Records or Instances when form is not null:
                     throw ApiProblemException.Validation(property, "Give either 'records' or 'instances', not both.");
                 case Records or Instances:
                     form = property;
-                    start = (int)reader.TokenStartIndex;
-                    if (slices > 1 && reader.TokenType == JsonTokenType.StartArray
+                    start = (int)envelope.Reader.TokenStartIndex;
+                    if (slices > 1 && envelope.Reader.TokenType == JsonTokenType.StartArray
                         && JsonArraySplitter.TrySplit(json, start, slices) is { } cuts)
                     {
                         // Carry on after the proposed ']' in the state just after the '[': the rows are read later, in slices.
-                        split = new RowsSplit(reader.CurrentState, reader.CurrentDepth + 1, cuts);
-                        reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, reader.CurrentState);
-                        reader.Read();
+                        split = new RowsSplit(envelope.Reader.CurrentState, envelope.Reader.CurrentDepth + 1, cuts);
+                        envelope.Reader = new Utf8JsonReader(json[cuts.Close..], isFinalBlock: true, envelope.Reader.CurrentState);
+                        envelope.Reader.Read();
                     }
                     else
                     {
-                        reader.Skip();
+                        envelope.Reader.Skip();
                     }
                     break;
                 case "modelId":
-                    modelId = reader.TokenType switch
-                    {
-                        JsonTokenType.String => reader.GetString(),
-                        JsonTokenType.Null => null,
-                        _ => throw ApiProblemException.Validation("modelId", "'modelId' must be a string."),
-                    };
+                    modelId = envelope.OptionalString("modelId");
                     break;
                 default:
-                    throw ApiProblemException.Validation(property, $"Unknown property '{property}'; expected 'records' or 'instances' and optionally 'modelId'.");
+                    throw envelope.Unknown(property);
             }
         }
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
-        {
-            throw ApiProblemException.Validation("body", "The body must be a single JSON object.");
-        }
+        envelope.End();
         if (form is null)
         {
             throw ApiProblemException.Validation("body", "Give the rows to score in 'records' (named values) or 'instances' (values in feature order).");
@@ -329,45 +292,5 @@ internal static class PredictionRequestReader
 
         public (byte[] Bytes, string Label)[]?[] Categories { get; } =
             features.Select(f => f.Categories?.Select(c => (Bytes: Encoding.UTF8.GetBytes(c), Label: c)).ToArray()).ToArray();
-    }
-
-    /// <summary>A growable pooled array of rows, each starting all-missing.</summary>
-    private sealed class RowBuffer(int width) : IDisposable
-    {
-        private FeatureValue[] _values = ArrayPool<FeatureValue>.Shared.Rent(Math.Max(width, 1) * 256);
-
-        public int RowCount { get; private set; }
-
-        public Span<FeatureValue> AddRow()
-        {
-            var end = (RowCount + 1) * width;
-            if (end > _values.Length)
-            {
-                var larger = ArrayPool<FeatureValue>.Shared.Rent(_values.Length * 2);
-                _values.AsSpan(0, RowCount * width).CopyTo(larger);
-                ArrayPool<FeatureValue>.Shared.Return(_values, clearArray: true);
-                _values = larger;
-            }
-            var row = _values.AsSpan(RowCount * width, width);
-            row.Fill(FeatureValue.Missing);
-            RowCount++;
-            return row;
-        }
-
-        public FeatureRows Detach()
-        {
-            var rows = new FeatureRows(_values, RowCount, width);
-            _values = [];
-            return rows;
-        }
-
-        public void Dispose()
-        {
-            if (_values.Length > 0)
-            {
-                ArrayPool<FeatureValue>.Shared.Return(_values, clearArray: true);
-                _values = [];
-            }
-        }
     }
 }

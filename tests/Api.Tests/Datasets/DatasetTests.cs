@@ -24,7 +24,7 @@ public sealed class DatasetTests : IDisposable
         var documented = schema.GetProperty("DatasetUpload").GetProperty("properties").GetProperty("name").GetProperty("default").GetString();
 
         var fromJson = await client.UploadJsonAsync(new { columns = new[] { "a", "y" }, rows = new[] { new[] { 1, 2 } } });
-        var fromCsv = await Api.ExpectAsync(await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), Api.Csv("a,y\n1,2\n")),
+        var fromCsv = await ServiceApi.ExpectAsync(await client.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative), ServiceApi.Csv("a,y\n1,2\n")),
             HttpStatusCode.Created);
 
         Assert.False(string.IsNullOrEmpty(documented));

@@ -145,9 +145,9 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         var datasetId = await HousesAsync(client);
 
         var response = await client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
-            Api.JsonBody($$"""{"datasetId": "{{datasetId}}", "target": "price", "{{field}}": {{value}}}"""));
+            ServiceApi.JsonBody($$"""{"datasetId": "{{datasetId}}", "target": "price", "{{field}}": {{value}}}"""));
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Contains(names, problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
     }
 
@@ -159,7 +159,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
 
         var response = await client.PostAsJsonAsync("/api/v1/training-jobs", new { datasetId, target = "price", batchSize = 0, learningRate = 11 });
 
-        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "batchSize");
+        var problem = await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "batchSize");
         Assert.Equal("Invalid input", problem.GetProperty("title").GetString());
         Assert.Equal(["batchSize", "learningRate"], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order());
         Assert.Contains("65536", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
