@@ -1,0 +1,54 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace ModelService.Api.Json;
+
+/// <summary>Marks a request body whose properties read JSON <c>null</c> as "use the default": clients generated from the
+/// OpenAPI document often send every optional field, unset ones as null.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class NullMeansDefaultAttribute : Attribute;
+
+/// <summary>A contract modifier that gives each property of a <see cref="NullMeansDefaultAttribute"/> type the value a
+/// new instance has when the JSON says null, so the defaults stay written once, in the type's initialisers.</summary>
+internal static class NullMeansDefault
+{
+    public static void Apply(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object || info.CreateObject is null
+            || info.Type.GetCustomAttribute<NullMeansDefaultAttribute>() is null)
+        {
+            return;
+        }
+        var fresh = info.CreateObject();
+        foreach (var property in info.Properties.Where(p => p.Get is not null && p.Set is not null))
+        {
+            var inner = property.CustomConverter ?? info.Options.GetTypeInfo(property.PropertyType).Converter;
+            property.CustomConverter = (JsonConverter)Activator.CreateInstance(
+                typeof(NullAsConverter<>).MakeGenericType(property.PropertyType), property.Get!(fresh), inner)!;
+        }
+    }
+
+    private sealed class NullAsConverter<T>(T value, JsonConverter inner) : JsonConverter<T>
+    {
+        private readonly JsonConverter<T> _inner = (JsonConverter<T>)inner;
+
+        public override bool HandleNull => true;
+
+        public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? value : _inner.Read(ref reader, typeToConvert, options);
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+        {
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                _inner.Write(writer, value, options);
+            }
+        }
+    }
+}
