@@ -6,6 +6,7 @@ using ModelService.Api.Models;
 using ModelService.Api.Observability;
 using ModelService.Api.Predictions;
 using ModelService.Api.StatusPage;
+using ModelService.Api.Sweeps;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -27,6 +28,7 @@ builder.Services
     .AddTraining()
     .AddTrainingWarmup()
     .AddTrainingEvents()
+    .AddSweeps()
     .AddHealth();
 
 var app = builder.Build();
@@ -42,6 +44,7 @@ app.UseRateLimiter();
 app.MapDatasets();
 app.MapTraining();
 app.MapTrainingEvents();
+app.MapSweeps();
 app.MapModels();
 app.MapModelArtifacts();
 app.MapPredictions();
