@@ -112,21 +112,25 @@ internal static class SweepPlanner
             : "null");
     }
 
+    /// <summary>Every run's encoded rows and parameters are held at once; activations are those of the largest stacked step
+    /// (a batch of every run's rows) or evaluation slice, whichever is larger, as for one job.</summary>
     private static void CheckTotals(SweepPlan plan, DatasetInfo dataset, TrainingJobOptions training, SweepOptions limits, string form,
         Action<string, string> error)
     {
-        long parameters = 0, epochs = 0, bytes = 0;
-        var table = 0L;
+        long parameters = 0, epochs = 0, bytes = 0, activations = 0, table = 0;
         foreach (var trial in plan.Trials)
         {
             var spec = TrainingRequestValidator.ToSpec(trial, 1);
             var width = EncodedWidth(dataset, trial.Features!);
             var network = new NetworkSpec(1, 1, width, spec.Network.HiddenChannels, spec.Network.Activation, 0, spec.Network.BatchNorm);
-            var estimate = WorkingSetEstimate.For(dataset.RowCount, dataset.Columns.Count, width, network, spec.Options);
+            var stackedBatch = (int)Math.Min(int.MaxValue, (long)spec.Options.BatchSize * plan.Runs);
+            var estimate = WorkingSetEstimate.For(dataset.RowCount, dataset.Columns.Count, width, network,
+                spec.Options with { BatchSize = stackedBatch });
             table = estimate.Table;
+            activations = Math.Max(activations, estimate.Activations);
             parameters = Saturating(parameters, network.ParameterCount * plan.RunsPerTrial);
             epochs = Saturating(epochs, (long)spec.Options.Epochs * plan.RunsPerTrial);
-            bytes = Saturating(bytes, (estimate.TotalBytes - estimate.Table) * plan.RunsPerTrial);
+            bytes = Saturating(bytes, Saturating(estimate.EncodedInputs, estimate.Parameters) * plan.RunsPerTrial);
         }
         if (parameters > limits.MaxTotalParameters)
         {
@@ -138,7 +142,7 @@ internal static class SweepPlanner
             error(form, $"The sweep's runs (trials x folds) train {epochs} epochs together; at most {limits.MaxTotalEpochs} are "
                 + "allowed (Sweeps:MaxTotalEpochs).");
         }
-        bytes = Saturating(bytes, table);
+        bytes = Saturating(Saturating(bytes, table), activations);
         if (bytes > training.MaxWorkingSetBytes)
         {
             error(plan.Request.Folds is null ? form : "folds", $"The sweep's runs (trials x folds) would need about {bytes >> 20} MB "

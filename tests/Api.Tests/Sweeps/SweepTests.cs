@@ -139,6 +139,23 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
     }
 
     [Fact]
+    public async Task A_sweep_over_the_total_parameter_limit_is_a_400_naming_the_setting_and_queues_nothing()
+    {
+        using var limited = new ModelServiceFactory(new Dictionary<string, string?> { ["Sweeps:MaxTotalParameters"] = "2000" });
+        var client = limited.CreateClient();
+        var datasetId = (await client.UploadCsvAsync(TestData.HousesCsv(50, seed: 17))).GetProperty("id").GetString();
+
+        var response = await client.PostAsJsonAsync("/api/v1/sweeps", new
+        {
+            datasetId, target = "price", @base = new { hiddenChannels = new[] { 32, 32 } }, grid = new { learningRate = new[] { 0.001, 0.01 } },
+        });
+
+        var problem = await Api.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "grid");
+        Assert.Contains("Sweeps:MaxTotalParameters", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await client.GetJsonAsync("/api/v1/sweeps")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_cancelled_sweep_stops_keeps_no_model_and_cannot_be_cancelled_twice()
     {
         var datasetId = await UploadAsync(2000, seed: 15);
