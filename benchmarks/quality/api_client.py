@@ -2,6 +2,7 @@
 import json
 import math
 import time
+import urllib.error
 import urllib.request
 
 
@@ -15,8 +16,11 @@ class Client:
         if self.api_key:
             headers["X-Api-Key"] = self.api_key
         request = urllib.request.Request(self.url + path, body, headers, method=method)
-        with urllib.request.urlopen(request) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise SystemExit(f"{method} {path}: HTTP {error.code}: {error.read().decode(errors='replace')}") from error
 
     def train_and_score(self, job_request, records, truth, poll_seconds):
         """Submits a training job, polls it to success and scores `records` with its model.

@@ -12,6 +12,7 @@ using ModelService.Api.OpenApi;
 using ModelService.Api.Predictions;
 using ModelService.Api.StatusPage;
 using ModelService.Api.Storage;
+using ModelService.Api.Sweeps;
 using ModelService.Api.Training;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -32,6 +33,7 @@ builder.Services
     .AddModels()
     .AddPredictions()
     .AddTraining()
+    .AddSweeps()
     .AddPredictions()
     .AddHealth();
 
@@ -47,6 +49,7 @@ app.UseRateLimiter();
 
 app.MapDatasets();
 app.MapTraining();
+app.MapSweeps();
 app.MapModels();
 app.MapPredictions();
 app.MapHealth();

@@ -93,6 +93,31 @@ public static class ServiceApi
         return problem;
     }
 
+    /// <summary>Reads a text/event-stream until the server closes it, within two minutes: each event's type and data.</summary>
+    public static async Task<List<(string Type, JsonElement Data)>> ReadEventsAsync(this HttpClient client, string path)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var events = new List<(string, JsonElement)>();
+        string? type = null;
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                type = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add((type!, JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone()));
+            }
+        }
+        return events;
+    }
+
     public static StringContent Csv(string csv) => new(csv, Encoding.UTF8, "text/csv");
 
     public static ByteArrayContent Bytes(byte[] bytes, string contentType)

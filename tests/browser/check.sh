@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser and operations check: starts the built service on a free loopback port with a temporary store, trains a
-# short job (followed over Server-Sent Events), lints /metrics with promtool, renders the status page in headless
-# Chromium (asserting the job's loss chart is drawn) and executes a prediction through Swagger UI.
+# short job and a 3-trial sweep (each followed over Server-Sent Events), lints /metrics with promtool, renders the status
+# page in headless Chromium (asserting the job's loss chart and the sweep's leaderboard and trial curves are drawn) and
+# executes a prediction through Swagger UI.
 # Screenshots and transcripts go to TestResults/browser/. Needs the API built (dotnet build or dotnet test first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -54,6 +55,14 @@ grep -q '^event: outcome' "$out/training-events.txt" || { echo "no outcome event
 grep -q '"status":"succeeded"' "$out/training-events.txt" || { echo "job $job did not succeed" >&2; cat "$out/training-events.txt" >&2; exit 1; }
 echo "SSE: $(grep -c '^event: epoch' "$out/training-events.txt") epoch events and the outcome for $job"
 
+sweep=$(curl -fs -X POST "$base/api/v1/sweeps" -H 'Content-Type: application/json' \
+    -d "{\"datasetId\": \"$dataset\", \"target\": \"price\", \"base\": {\"epochs\": 6, \"hiddenChannels\": [8]}, \"grid\": {\"learningRate\": [0.001, 0.01, 0.03]}}" \
+    | json '["id"]')
+curl -fsN --max-time 120 "$base/api/v1/sweeps/$sweep/events" >"$out/sweep-events.txt"
+grep -q '^event: sweep-end' "$out/sweep-events.txt" || { echo "no sweep-end event" >&2; exit 1; }
+grep -q '"status":"succeeded"' "$out/sweep-events.txt" || { echo "sweep $sweep did not succeed" >&2; cat "$out/sweep-events.txt" >&2; exit 1; }
+echo "SSE: $(grep -c '^event: trial-epoch' "$out/sweep-events.txt") trial-epoch and $(grep -c '^event: trial-end' "$out/sweep-events.txt") trial-end events and the end of $sweep"
+
 curl -fs "$base/metrics" >"$out/metrics.txt"
 promtool check metrics <"$out/metrics.txt"
 echo "promtool check metrics: OK ($(grep -c '^# TYPE' "$out/metrics.txt") metric families)"
@@ -65,9 +74,13 @@ grep -q "data-job-id=\"$job\"" "$out/status-page.html" || { echo "status page do
 grep -Eq '<path class="loss-train" d="M[0-9.]+,[0-9.]+( L[0-9.]+,[0-9.]+){14}"' "$out/status-page.html" \
     || { echo "status page has no 15-epoch training loss curve" >&2; exit 1; }
 grep -q '<path class="loss-validation" d="M' "$out/status-page.html" || { echo "status page has no validation loss curve" >&2; exit 1; }
+grep -q "data-sweep-id=\"$sweep\"" "$out/status-page.html" || { echo "status page does not list sweep $sweep" >&2; exit 1; }
+[[ $(grep -Eo '<path class="loss-trial" d="M[0-9.]+,[0-9.]+( L[0-9.]+,[0-9.]+){5}"' "$out/status-page.html" | wc -l) == 3 ]] \
+    || { echo "status page does not draw the 3 trials' 6-epoch loss curves" >&2; exit 1; }
+[[ $(grep -o '<tr data-trial=' "$out/status-page.html" | wc -l) == 3 ]] || { echo "status page leaderboard does not rank 3 trials" >&2; exit 1; }
 "${chrome[@]}" --screenshot="$out/status-page.png" "$base/" >/dev/null 2>&1
 [[ -s "$out/status-page.png" ]] || { echo "no status page screenshot" >&2; exit 1; }
-echo "status page: loss chart for $job rendered; screenshot $out/status-page.png"
+echo "status page: loss chart for $job, leaderboard and trial curves for $sweep rendered; screenshot $out/status-page.png"
 
 node tests/browser/swagger-predict.mjs "$base" "$out/swagger-prediction.png"
 echo "screenshots: $out/status-page.png $out/swagger-prediction.png"

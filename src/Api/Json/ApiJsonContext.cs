@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using ModelService.Api.Datasets;
 using ModelService.Api.Models;
 using ModelService.Api.Predictions;
+using ModelService.Api.Sweeps;
 using ModelService.Api.Training;
 
 namespace ModelService.Api.Json;
@@ -21,4 +22,12 @@ namespace ModelService.Api.Json;
 [JsonSerializable(typeof(ModelInfo[]))]
 [JsonSerializable(typeof(PredictionRequest))]
 [JsonSerializable(typeof(PredictionResponse))]
+[JsonSerializable(typeof(SweepRequest))]
+[JsonSerializable(typeof(SweepPlan))]
+[JsonSerializable(typeof(SweepOutcome))]
+[JsonSerializable(typeof(Sweep))]
+[JsonSerializable(typeof(IReadOnlyList<Sweep>))]
+[JsonSerializable(typeof(TrialEpochEvent))]
+[JsonSerializable(typeof(TrialEndEvent))]
+[JsonSerializable(typeof(SweepEndEvent))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

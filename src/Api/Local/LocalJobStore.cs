@@ -11,7 +11,7 @@ namespace ModelService.Api.Local;
 /// <summary>Training jobs in SQLite (<c>jobs.db</c>, WAL). Every state change is a conditional update, so two callers
 /// racing over one job (a cancel and the worker starting it, say) cannot both win; a worker's writes are conditional
 /// on its attempt still holding the lease.</summary>
-internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock, LocalModelStore models, StoreSignals signals,
+internal sealed partial class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock, LocalModelStore models, StoreSignals signals,
     TimeProvider clock) : IJobStore
 {
     private const string Columns = JobRows.Columns;
@@ -49,6 +49,19 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         ALTER TABLE jobs ADD COLUMN lease_expires INTEGER;
         ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
         UPDATE jobs SET attempts = 1 WHERE started_at IS NOT NULL;
+        """,
+        """
+        ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'training';
+        ALTER TABLE jobs ADD COLUMN payload TEXT;
+        ALTER TABLE jobs ADD COLUMN outcome TEXT;
+        CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, seq);
+        CREATE TABLE IF NOT EXISTS sweep_epochs (
+            job_id TEXT NOT NULL,
+            run INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            train_loss REAL NOT NULL,
+            validation_loss REAL,
+            PRIMARY KEY (job_id, run, epoch));
         """,
     ];
 
@@ -108,8 +121,8 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
     {
         using var connection = Open();
         return status is null
-            ? Query(connection, $"SELECT {Columns} FROM jobs ORDER BY seq DESC LIMIT $limit", ("$limit", limit))
-            : Query(connection, $"SELECT {Columns} FROM jobs WHERE status = $status ORDER BY seq DESC LIMIT $limit",
+            ? Query(connection, $"SELECT {Columns} FROM jobs WHERE kind = 'training' ORDER BY seq DESC LIMIT $limit", ("$limit", limit))
+            : Query(connection, $"SELECT {Columns} FROM jobs WHERE kind = 'training' AND status = $status ORDER BY seq DESC LIMIT $limit",
                 ("$status", JobRows.Stored(status.Value)), ("$limit", limit));
     }
 
@@ -166,7 +179,7 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
         using var transaction = connection.BeginTransaction();
         var claimed = Query(connection, $"""
             UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $worker, lease_expires = $expires,
-                started_at = $now, epoch = 0, train_loss = NULL, validation_loss = NULL, cancel_requested = 0
+                started_at = $now, epoch = 0, train_loss = NULL, validation_loss = NULL, cancel_requested = 0, outcome = NULL
             WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1)
             RETURNING {Columns}
             """, ("$worker", worker), ("$expires", Milliseconds(clock.GetUtcNow() + lease)), ("$now", Format(clock.GetUtcNow())))
@@ -176,6 +189,7 @@ internal sealed class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock
             return null;
         }
         Execute(connection, "DELETE FROM job_epochs WHERE job_id = $id", ("$id", claimed.Id));
+        Execute(connection, "DELETE FROM sweep_epochs WHERE job_id = $id", ("$id", claimed.Id));
         transaction.Commit();
         return new JobLease(claimed with { History = [] }, claimed.Attempts, worker);
     }

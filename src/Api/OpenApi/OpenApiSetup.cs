@@ -11,10 +11,17 @@ namespace ModelService.Api.OpenApi;
 /// <summary>An example request body shown (and pre-filled) in Swagger UI.</summary>
 internal sealed record RequestExampleMetadata(string ContentType, string Example);
 
+/// <summary>One of several named example bodies of an operation, listed in Swagger UI's examples menu.</summary>
+internal sealed record NamedRequestExampleMetadata(string ContentType, string Name, string Summary, string Example);
+
 internal static class OpenApiSetup
 {
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string contentType, string example) =>
         builder.WithMetadata(new RequestExampleMetadata(contentType, example));
+
+    public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string contentType, string name, string summary,
+        string example) =>
+        builder.WithMetadata(new NamedRequestExampleMetadata(contentType, name, summary, example));
 
     public static IServiceCollection AddApiSwagger(this IServiceCollection services)
     {
@@ -134,6 +141,14 @@ internal static class OpenApiSetup
                         concrete.Schema = new OpenApiSchema { Type = JsonSchemaType.String };
                         concrete.Example = JsonValue.Create(example.Example);
                     }
+                }
+            }
+            foreach (var example in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<NamedRequestExampleMetadata>())
+            {
+                if (operation.RequestBody?.Content?.TryGetValue(example.ContentType, out var media) == true && media is OpenApiMediaType concrete)
+                {
+                    concrete.Examples ??= new Dictionary<string, IOpenApiExample>();
+                    concrete.Examples[example.Name] = new OpenApiExample { Summary = example.Summary, Value = JsonNode.Parse(example.Example) };
                 }
             }
         }

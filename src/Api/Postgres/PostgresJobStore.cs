@@ -10,7 +10,7 @@ namespace ModelService.Api.Postgres;
 /// <summary>Jobs in the <c>jobs</c> table, histories in <c>job_epochs</c>. Workers claim with
 /// <c>FOR UPDATE SKIP LOCKED</c>, so concurrent claims never wait for each other nor take the same job; leases use the
 /// database's clock, so the processes' clocks need not agree; every write a worker makes is fenced by its attempt.</summary>
-internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) : IJobStore
+internal sealed partial class PostgresJobStore(PostgresDatabase db, TimeProvider clock) : IJobStore
 {
     private const string Columns = JobRows.Columns;
 
@@ -43,8 +43,8 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
     public TrainingJob? Get(string id) => db.Run(connection => Query(connection, $"SELECT {Columns} FROM jobs WHERE id = $1", id)).SingleOrDefault();
 
     public IReadOnlyList<TrainingJob> List(JobStatus? status, int limit) => db.Run(connection => status is null
-        ? Query(connection, $"SELECT {Columns} FROM jobs ORDER BY seq DESC LIMIT $1", limit)
-        : Query(connection, $"SELECT {Columns} FROM jobs WHERE status = $1 ORDER BY seq DESC LIMIT $2", JobRows.Stored(status.Value), limit));
+        ? Query(connection, $"SELECT {Columns} FROM jobs WHERE kind = 'training' ORDER BY seq DESC LIMIT $1", limit)
+        : Query(connection, $"SELECT {Columns} FROM jobs WHERE kind = 'training' AND status = $1 ORDER BY seq DESC LIMIT $2", JobRows.Stored(status.Value), limit));
 
     public IReadOnlyDictionary<JobStatus, long> CountByStatus() => db.Run(connection =>
     {
@@ -88,7 +88,7 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
         var claimed = Query(connection, $"""
             WITH next AS (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
             UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $1, lease_expires = now() + $2, started_at = now(),
-                epoch = 0, train_loss = NULL, validation_loss = NULL, cancel_requested = false
+                epoch = 0, train_loss = NULL, validation_loss = NULL, cancel_requested = false, outcome = NULL
             FROM next WHERE jobs.seq = next.seq
             RETURNING {Columns}
             """, worker, lease).SingleOrDefault();
@@ -97,6 +97,7 @@ internal sealed class PostgresJobStore(PostgresDatabase db, TimeProvider clock) 
             return null;
         }
         PostgresDatabase.Execute(connection, "DELETE FROM job_epochs WHERE job_id = $1", claimed.Id);
+        PostgresDatabase.Execute(connection, "DELETE FROM sweep_epochs WHERE job_id = $1", claimed.Id);
         return new JobLease(claimed with { History = [] }, claimed.Attempts, worker);
     });
 

@@ -57,6 +57,19 @@ internal static partial class PostgresMigrations
             validation_loss double precision,
             PRIMARY KEY (job_id, epoch));
         """,
+        """
+        ALTER TABLE jobs ADD COLUMN kind text NOT NULL DEFAULT 'training';
+        ALTER TABLE jobs ADD COLUMN payload text;
+        ALTER TABLE jobs ADD COLUMN outcome text;
+        CREATE INDEX jobs_kind ON jobs (kind, seq);
+        CREATE TABLE sweep_epochs (
+            job_id text NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            run integer NOT NULL,
+            epoch integer NOT NULL,
+            train_loss double precision NOT NULL,
+            validation_loss double precision,
+            PRIMARY KEY (job_id, run, epoch));
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

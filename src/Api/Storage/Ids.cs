@@ -10,6 +10,7 @@ internal static partial class Ids
     public const string DatasetPrefix = "ds_";
     public const string ModelPrefix = "mdl_";
     public const string JobPrefix = "job_";
+    public const string SweepPrefix = "swp_";
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     private const int RandomLength = 12;
 
@@ -22,11 +23,15 @@ internal static partial class Ids
 
     public static string NewJobId() => New(JobPrefix);
 
+    public static string NewSweepId() => New(SweepPrefix);
+
     public static bool IsDatasetId(string? id) => IsValid(id, DatasetPrefix);
 
     public static bool IsModelId(string? id) => IsValid(id, ModelPrefix);
 
     public static bool IsJobId(string? id) => IsValid(id, JobPrefix);
+
+    public static bool IsSweepId(string? id) => IsValid(id, SweepPrefix);
 
     private static string New(string prefix) => prefix + RandomNumberGenerator.GetString(Alphabet, RandomLength);
 

@@ -99,17 +99,7 @@ internal static class TrainingEndpoints
 
     private static Results<Ok<IReadOnlyList<TrainingJob>>, ValidationProblem> List(IJobStore jobs, [AsParameters] JobListQuery query)
     {
-        JobStatus? wanted = null;
-        if (query.Status is { } status)
-        {
-            // Query binding would parse an enum by its C# name; the wire names are checked here.
-            if (!WireNames.TryParse<JobStatus>(status, out var parsed))
-            {
-                return Problems.Invalid("status", $"Unknown status '{status}'; use one of: {string.Join(", ", WireNames.All<JobStatus>())}.");
-            }
-            wanted = parsed;
-        }
-        return TypedResults.Ok(jobs.List(wanted, query.Limit));
+        return query.ReadStatus(out var wanted) is { } problem ? problem : TypedResults.Ok(jobs.List(wanted, query.Limit));
     }
 
     private static Results<Ok<TrainingJob>, ProblemHttpResult> Get(string id, IJobStore jobs) =>
@@ -144,4 +134,21 @@ internal static class TrainingEndpoints
 public sealed record JobListQuery(
     [FromQuery(Name = "status")] string? Status = null,
     [FromQuery(Name = "limit")][Range(1, TrainingEndpoints.MaxListLimit, ErrorMessage = "'limit' must be between {1} and {2}.")]
-    int Limit = TrainingEndpoints.DefaultListLimit);
+    int Limit = TrainingEndpoints.DefaultListLimit)
+{
+    /// <summary>The status filter by its wire name (query binding would parse an enum by its C# name), or the 400 naming it.</summary>
+    internal ValidationProblem? ReadStatus(out JobStatus? status)
+    {
+        status = null;
+        if (Status is null)
+        {
+            return null;
+        }
+        if (!WireNames.TryParse<JobStatus>(Status, out var parsed))
+        {
+            return Problems.Invalid("status", $"Unknown status '{Status}'; use one of: {string.Join(", ", WireNames.All<JobStatus>())}.");
+        }
+        status = parsed;
+        return null;
+    }
+}

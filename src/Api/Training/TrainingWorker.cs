@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
-using ModelService.Model.Artifacts;
+using ModelService.Api.Sweeps;
 
 namespace ModelService.Api.Training;
 
@@ -11,9 +11,11 @@ namespace ModelService.Api.Training;
 /// thread, so that a long training run never holds a thread-pool thread that requests need, at a lower CPU priority
 /// (Training:IdleScheduling and Training:Niceness) so that it does not take the CPU from them either. While a job runs
 /// its lease is renewed every Training:PollMilliseconds; a cancel requested on any process stops it, and a lost lease
-/// stops it without recording anything. On shutdown the running job is handed back to the queue.</summary>
+/// stops it without recording anything. On shutdown the running job is handed back to the queue. A sweep is a job of its
+/// own kind (its id says so) and runs here as one unit, through <see cref="SweepRunner"/>.</summary>
 internal sealed partial class TrainingWorker(
-    IJobStore jobs, TrainingJobRunner runner, ModelRegistry models, TrainingEvents events, StoreSignals signals,
+    IJobStore jobs, TrainingJobRunner runner, SweepRunner sweeps, ModelRegistry models, TrainingEvents events, SweepEvents sweepEvents,
+    StoreSignals signals,
     IOptions<TrainingQueueOptions> options, IOptions<ClusterOptions> cluster, TimeProvider clock, ILogger<TrainingWorker> logger)
     : BackgroundService
 {
@@ -98,17 +100,15 @@ internal sealed partial class TrainingWorker(
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            var model = await RunOnDedicatedThread(() => runner.Run(lease, cancellation.Token), job.Id);
+            var record = await RunOnDedicatedThread(() => Execute(lease, cancellation.Token), job.Id);
             await heartbeatStop.CancelAsync();
             await heartbeat;
-            var activate = job.Request.Activate == true;
-            if (running.Reason == StopReason.LeaseLost || !jobs.TrySucceed(lease, model, activate))
+            if (running.Reason == StopReason.LeaseLost || !record())
             {
                 LogLeaseLost(logger, job.Id, lease.Attempt);
                 return;
             }
-            models.Adopt(model, activate);
-            LogSucceeded(logger, job.Id, model.Manifest.Id, model.Manifest.Training.Epochs, stopwatch.ElapsedMilliseconds);
+            LogSucceeded(logger, job.Id, stopwatch.ElapsedMilliseconds);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -148,7 +148,29 @@ internal sealed partial class TrainingWorker(
             await heartbeat;
             _running.TryRemove(job.Id, out _);
             events.Complete(job.Id);
+            sweepEvents.Complete(job.Id);
         }
+    }
+
+    /// <summary>Trains the claimed job or sweep; returns the step that records its success (false when the lease was lost).</summary>
+    private Func<bool> Execute(JobLease lease, CancellationToken cancellationToken)
+    {
+        if (Ids.IsSweepId(lease.JobId))
+        {
+            return sweeps.Run(lease, cancellationToken);
+        }
+        var model = runner.Run(lease, cancellationToken);
+        var activate = lease.Job.Request.Activate == true;
+        return () =>
+        {
+            if (!jobs.TrySucceed(lease, model, activate))
+            {
+                return false;
+            }
+            models.Adopt(model, activate);
+            LogProduced(logger, lease.JobId, model.Manifest.Id, model.Manifest.Training.Epochs);
+            return true;
+        };
     }
 
     /// <summary>Renews the lease until stopped. A store that cannot be reached is retried; once the lease has run out
@@ -285,9 +307,11 @@ internal sealed partial class TrainingWorker(
     [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} attempt {Attempt} started on dataset {DatasetId} for {Epochs} epochs")]
     private static partial void LogStarted(ILogger logger, string jobId, int attempt, string? datasetId, int? epochs);
 
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Training job {JobId} produced model {ModelId} after {Epochs} epochs in {ElapsedMs} ms")]
-    private static partial void LogSucceeded(ILogger logger, string jobId, string modelId, int epochs, long elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} produced model {ModelId} after {Epochs} epochs")]
+    private static partial void LogProduced(ILogger logger, string jobId, string modelId, int epochs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} succeeded in {ElapsedMs} ms")]
+    private static partial void LogSucceeded(ILogger logger, string jobId, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} {Reason} after {ElapsedMs} ms")]
     private static partial void LogCancelled(ILogger logger, string jobId, string reason, long elapsedMs);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Datasets;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
+using ModelService.Api.Sweeps;
 using ModelService.Api.Training;
 using ModelService.Model.Artifacts;
 
@@ -43,6 +44,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     private IJobStore Jobs => _factory.Services.GetRequiredService<IJobStore>();
 
     private IModelStore Models => _factory.Services.GetRequiredService<IModelStore>();
+
+    private ISweepStore Sweeps => _factory.Services.GetRequiredService<ISweepStore>();
 
     private async Task<string> UploadAsync(int rows = 60, int seed = 1) =>
         (await Client.UploadCsvAsync(TestData.HousesCsv(rows, seed))).GetProperty("id").GetString()!;
@@ -314,6 +317,91 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(first, await Client.GetByteArrayAsync(new Uri($"/api/v1/models/{id}/artifact", UriKind.Relative)));
         Assert.Equal(Models.ReadFiles(active!)!.Weights, files.Weights);
         Assert.Equal(id, ModelArtifact.Load(files, "export").Manifest.Id);
+    }
+
+    [StoreFact]
+    public async Task A_sweep_waits_in_the_job_queue_and_is_claimed_as_one_unit_with_its_plan()
+    {
+        var dataset = await UploadAsync();
+        var job = Queue(dataset);
+        var plan = TwoTrialPlan(dataset);
+        var sweep = Sweeps.CreateSweep(plan, 100).Sweep!.Id;
+
+        var first = Jobs.TryClaim("worker-1", LongLease)!;
+        var second = Jobs.TryClaim("worker-2", LongLease)!;
+
+        Assert.Equal((job, sweep), (first.JobId, second.JobId));
+        Assert.Null(Jobs.TryClaim("worker-3", LongLease));
+        Assert.Equal(job, Assert.Single(Jobs.List(null, 10)).Id);
+        var stored = Sweeps.GetSweep(sweep)!;
+        Assert.Equal((JobStatus.Running, "worker-2", 1), (stored.Status, stored.Worker, stored.Attempts));
+        Assert.Equal(plan.Trials.Select(t => t.LearningRate), stored.Plan.Trials.Select(t => t.LearningRate));
+        Assert.Equal(sweep, Assert.Single(Sweeps.ListSweeps(JobStatus.Running, 10)).Id);
+        Assert.Null(Sweeps.GetSweep(job));
+        Assert.Equal(JobCreationResult.QueueFull, SweepCreationFull(dataset));
+    }
+
+    [StoreFact]
+    public async Task A_sweep_whose_lease_expired_restarts_clean_and_its_old_worker_can_record_nothing()
+    {
+        var dataset = await UploadAsync();
+        var plan = TwoTrialPlan(dataset);
+        var sweep = Sweeps.CreateSweep(plan, 100).Sweep!.Id;
+        var stale = Jobs.TryClaim("dead-worker", TimeSpan.FromSeconds(2))!;
+        var partial = new SweepOutcome([0.5, null], [null, null], [null, null]);
+        Sweeps.RecordSweep(stale, [new RunEpoch(0, 1, 0.5, 0.6)], 1, partial);
+        Assert.Equal(partial.RunScores, Sweeps.GetSweep(sweep)!.Outcome!.RunScores);
+
+        await WaitUntilAsync(() => Jobs.RequeueExpired(3) == 1);
+        var fresh = Jobs.TryClaim("live-worker", LongLease)!;
+
+        var restarted = Sweeps.GetSweep(sweep)!;
+        Assert.Equal((2, 0), (fresh.Attempt, restarted.Progress.Epoch));
+        Assert.Empty(restarted.Epochs);
+        Assert.Null(restarted.Outcome);
+        Assert.Throws<LeaseLostException>(() => Sweeps.RecordSweep(stale, [new RunEpoch(1, 1, 0.4, 0.5)], 2, partial));
+        var modelsBefore = Models.List().Count;
+        Assert.False(Sweeps.TrySucceedSweep(stale, [NewModel()], activate: true, partial));
+        Assert.Equal(modelsBefore, Models.List().Count);
+
+        var (best, second) = (NewModel(), NewModel());
+        var final = new SweepOutcome([0.2, 0.3], [null, null], [best.Manifest.Id, second.Manifest.Id]);
+        Sweeps.RecordSweep(fresh, [new RunEpoch(0, 1, 0.3, 0.2), new RunEpoch(1, 1, 0.4, 0.3)], 2, final);
+        Assert.True(Sweeps.TrySucceedSweep(fresh, [best, second], activate: true, final));
+
+        var done = Sweeps.GetSweep(sweep)!;
+        Assert.Equal((JobStatus.Succeeded, best.Manifest.Id, 2), (done.Status, done.BestModelId, done.Progress.Epoch));
+        Assert.Equal([new RunEpoch(0, 1, 0.3, 0.2), new RunEpoch(1, 1, 0.4, 0.3)], done.Epochs);
+        Assert.Equal(final.TrialModels, done.Outcome!.TrialModels);
+        Assert.Equal(best.Manifest.Id, Models.ReadActivePointer());
+        Assert.NotNull(Models.Find(second.Manifest.Id));
+        Assert.Equal(LeaseState.Lost, Jobs.Renew(fresh, LongLease));
+    }
+
+    [StoreFact]
+    public async Task A_queued_sweep_is_cancelled_like_a_job_and_a_running_one_hears_of_its_cancel()
+    {
+        var dataset = await UploadAsync();
+        var queued = Sweeps.CreateSweep(TwoTrialPlan(dataset), 100).Sweep!.Id;
+        Assert.True(Jobs.TryCancelQueued(queued, "cancelled by request"));
+        var running = Sweeps.CreateSweep(TwoTrialPlan(dataset), 100).Sweep!.Id;
+        var lease = Jobs.TryClaim("worker", LongLease)!;
+
+        Assert.Equal(running, lease.JobId);
+        Assert.Equal(JobStatus.Cancelled, Sweeps.GetSweep(queued)!.Status);
+        Assert.True(Jobs.RequestCancel(running));
+        Assert.Equal(LeaseState.CancelRequested, Jobs.Renew(lease, LongLease));
+        Assert.True(Jobs.TryFinish(lease, JobStatus.Cancelled, "cancelled by request"));
+        Assert.Equal(JobStatus.Cancelled, Sweeps.GetSweep(running)!.Status);
+    }
+
+    private JobCreationResult SweepCreationFull(string dataset) => Sweeps.CreateSweep(TwoTrialPlan(dataset), 0).Result;
+
+    private static SweepPlan TwoTrialPlan(string datasetId)
+    {
+        var trial = TestData.SmallTrainingRequest(datasetId);
+        return new SweepPlan(new SweepRequest { DatasetId = datasetId, Target = "price", Base = trial, Grid = new SweepGrid { LearningRate = [0.01, 0.1] } },
+            [trial, trial with { LearningRate = 0.1 }], ["learningRate"]);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -56,27 +56,6 @@ public sealed class TrainingEventsTests(ModelServiceFactory factory) : IClassFix
         await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.NotFound);
     }
 
-    private async Task<List<(string Type, JsonElement Data)>> ReadStreamAsync(string jobId)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/v1/training-jobs/{jobId}/events", UriKind.Relative));
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
-        var events = new List<(string, JsonElement)>();
-        string? type = null;
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal))
-            {
-                type = line["event: ".Length..];
-            }
-            else if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                events.Add((type!, JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone()));
-            }
-        }
-        return events;
-    }
+    private Task<List<(string Type, JsonElement Data)>> ReadStreamAsync(string jobId) =>
+        _client.ReadEventsAsync($"/api/v1/training-jobs/{jobId}/events");
 }
