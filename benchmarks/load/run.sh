@@ -44,7 +44,7 @@ echo "== publishing Release builds"
 dotnet publish src/Api -c Release -o "$work/api" -v q -nologo >/dev/null
 dotnet publish benchmarks/Bare -c Release -o "$work/bare" -v q -nologo >/dev/null
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$here/batch.sh"
 now_ms() { date +%s%3N; }
 
 # start_service LEVEL: starts the published service with a fresh store and the given Serilog level; sets
@@ -107,25 +107,12 @@ service_rate=$(printf '%s\n' "${service_rates[@]}" | median)
 fi
 
 if want batch; then
-# batch_run FORM FILE: 20 warm-up requests (the JIT's tiering settles), then 15 timed ones; prints the median seconds.
-batch_run() {
-    local times=() t
-    for i in $(seq 1 35); do
-        t=$(curl -s -o "$work/out100k.json" -w '%{time_total}' "$SERVICE/api/v1/predictions" -H 'Content-Type: application/json' \
-            --data-binary @"$2")
-        (( i > 20 )) && times+=("$t")
-    done
-    $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d["predictions"]) == 100000, d' "$work/out100k.json"
-    echo "$1: ${times[*]}" >&2
-    printf '%s\n' "${times[@]}" | median
-}
 echo "== one request of 100,000 rows, JSON in and out (20 warm-up requests, median of 15)"
-$PY -c 'import json, random; r = random.Random(3); print(json.dumps({"records": [{"square_footage": r.random(), "rooms": r.random()} for _ in range(100000)]}))' >"$work/rows100k.json"
-$PY -c 'import json, random; r = random.Random(3); print(json.dumps({"instances": [[r.random(), r.random()] for _ in range(100000)]}))' >"$work/instances100k.json"
+write_bodies
 echo "bodies: records $(stat -c %s "$work/rows100k.json") bytes, instances $(stat -c %s "$work/instances100k.json") bytes"
-batch_seconds=$(batch_run records "$work/rows100k.json")
+batch_seconds=$(batch_run "$SERVICE" records "$work/rows100k.json")
 batch_rate=$(awk -v t="$batch_seconds" 'BEGIN { printf "%.0f", 100000 / t }')
-instances_seconds=$(batch_run instances "$work/instances100k.json")
+instances_seconds=$(batch_run "$SERVICE" instances "$work/instances100k.json")
 instances_rate=$(awk -v t="$instances_seconds" 'BEGIN { printf "%.0f", 100000 / t }')
 echo "records: median $batch_seconds s ($batch_rate rows/s); instances: median $instances_seconds s ($instances_rate rows/s)"
 fi
