@@ -15,12 +15,9 @@ namespace ModelService.Api.Inference;
 /// (model ids, the unversioned name meaning the active model), metadata, scoring, metrics and statistics.</summary>
 internal sealed class InferenceServer(
     ModelRegistry registry, IOptions<InferenceOptions> options, IOptions<PredictionOptions> predictions, ServiceMetrics metrics,
-    InferenceStatistics statistics)
+    InferenceStatistics statistics, InferenceParallelism parallelism)
 {
     public const string Platform = "modelservice_conv1x1_mlp";
-
-    /// <summary>Rows per parallel scoring slice; smaller requests are scored on the calling thread.</summary>
-    private const int SliceRows = 16 * 1024;
 
     /// <summary>The protocol extensions this server implements, as listed in the server metadata.</summary>
     public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data", "model_configuration", "statistics",
@@ -80,64 +77,56 @@ internal sealed class InferenceServer(
             [new TensorMetadata(InferTensors.OutputName, "FP64", [-1, 1])]);
     }
 
-    public static string InputDatatype(ModelManifest model) =>
-        model.Features.Any(f => f.Type == ColumnType.Categorical) ? "BYTES" : "FP32";
+    public static string InputDatatype(ModelManifest model) => InferTensors.HasCategorical(model) ? "BYTES" : "FP32";
 
     /// <summary>A model_name or model_version in the body must agree with the route (or the gRPC request's names).</summary>
     public static void CheckNames(string? bodyName, string? bodyVersion, string name, Predictor model)
     {
         if (!string.IsNullOrEmpty(bodyName) && !string.Equals(bodyName, name, StringComparison.Ordinal))
         {
-            throw InferException.Bad($"'model_name' in the body is '{bodyName}', but the request is for model '{name}'.");
+            throw InferErrors.Bad($"'model_name' in the body is '{bodyName}', but the request is for model '{name}'.");
         }
         if (!string.IsNullOrEmpty(bodyVersion) && !string.Equals(bodyVersion, model.Manifest.Id, StringComparison.Ordinal))
         {
-            throw InferException.Bad($"'model_version' in the body is '{bodyVersion}', but the request is served by version "
+            throw InferErrors.Bad($"'model_version' in the body is '{bodyVersion}', but the request is served by version "
                 + $"'{model.Manifest.Id}'.");
         }
     }
 
     /// <summary>Scores <paramref name="input"/> into a pooled array of <see cref="InputTensor.RowCount"/> predictions
-    /// (return it to <see cref="ArrayPool{T}.Shared"/>); large inputs are scored in slices on every core.</summary>
+    /// (return it to <see cref="ArrayPool{T}.Shared"/>); large inputs are scored in slices by <see cref="InferenceParallelism"/>.</summary>
     public double[] Score(Predictor model, InputTensor input, string api)
     {
         var rows = input.RowCount;
         var predictions = ArrayPool<double>.Shared.Rent(rows);
         try
         {
-            var width = model.Manifest.Features.Count;
-            var values = input.Array;
-            var slices = (rows + SliceRows - 1) / SliceRows;
-            if (slices < 2 || Environment.ProcessorCount < 2)
+            var slices = (rows + InferenceParallelism.SliceRows - 1) / InferenceParallelism.SliceRows;
+            if (slices < 2)
             {
-                model.Predict(values.AsSpan(0, input.Length), rows, predictions.AsSpan(0, rows));
+                input.Predict(model, 0, rows, predictions.AsSpan(0, rows));
             }
             else
             {
-                Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, slice =>
+                parallelism.For(slices, slice =>
                 {
-                    var start = slice * SliceRows;
-                    var count = Math.Min(SliceRows, rows - start);
-                    model.Predict(values.AsSpan(start * width, count * width), count, predictions.AsSpan(start, count));
+                    var start = slice * InferenceParallelism.SliceRows;
+                    var count = Math.Min(InferenceParallelism.SliceRows, rows - start);
+                    input.Predict(model, start, count, predictions.AsSpan(start, count));
                 });
             }
-        }
-        catch (AggregateException e) when (e.InnerException is ArgumentException argument)
-        {
-            ArrayPool<double>.Shared.Return(predictions);
-            throw InferException.Bad(argument.Message);
         }
         catch (ArgumentException e)
         {
             ArrayPool<double>.Shared.Return(predictions);
-            throw InferException.Bad(e.Message);
+            throw InferErrors.Bad(e.Message);
         }
         // An FP64 tensor has no null; v1 answers null for such a row, v2 (REST and gRPC) refuses the request and names the row.
         if (predictions.AsSpan(0, rows).IndexOfAnyExceptInRange(double.MinValue, double.MaxValue) is var row and >= 0)
         {
             ArrayPool<double>.Shared.Return(predictions);
-            throw new InferException(StatusCodes.Status422UnprocessableEntity, $"The prediction for row {row} is not a finite number "
-                + "(an input far outside the training data overflows the network).");
+            throw new ApiProblemException(StatusCodes.Status422UnprocessableEntity, "Unprocessable input", $"The prediction for row "
+                + $"{row} is not a finite number (an input far outside the training data overflows the network).");
         }
         metrics.RecordPredictedRows(rows, api);
         return predictions;
