@@ -1,8 +1,8 @@
 namespace ModelService.Api.Inference;
 
 /// <summary>Writes every error under <c>/v2</c> (refusals thrown by its handlers, authentication, rate limiting, unknown
-/// routes, wrong methods or media types) in the Open Inference Protocol's <c>{"error": "..."}</c> shape, as application/json, for
-/// requests under <c>/v2</c>, so that KServe's and Triton's clients show the message.</summary>
+/// routes, wrong methods or media types) in the Open Inference Protocol's <c>{"error": "..."}</c> shape, as
+/// application/json, so that KServe's and Triton's clients show the message.</summary>
 internal sealed class InferErrorWriter : IProblemDetailsWriter
 {
     public bool CanWrite(ProblemDetailsContext context) =>

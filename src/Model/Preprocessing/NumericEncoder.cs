@@ -59,9 +59,10 @@ internal sealed class NumericEncoder
                     high = Vector.LoadUnsafe(ref Unsafe.As<T, double>(ref source), (nuint)(i + DoubleLanes));
                 }
                 var slot = (nuint)(i % _width);
+                var next = slot + (nuint)DoubleLanes;
                 var standard = Vector.Narrow(
                     (low - Vector.LoadUnsafe(ref _means[0], slot)) / Vector.LoadUnsafe(ref _stds[0], slot),
-                    (high - Vector.LoadUnsafe(ref _means[0], slot + (nuint)DoubleLanes)) / Vector.LoadUnsafe(ref _stds[0], slot + (nuint)DoubleLanes));
+                    (high - Vector.LoadUnsafe(ref _means[0], next)) / Vector.LoadUnsafe(ref _stds[0], next));
                 // A finite input never gives NaN (std > 0), so NaN marks a missing value.
                 Vector.ConditionalSelect(Vector.Equals(standard, standard), standard, Vector.LoadUnsafe(ref _imputed[0], slot))
                     .StoreUnsafe(ref target, (nuint)i);
