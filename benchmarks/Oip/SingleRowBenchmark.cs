@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Google.Protobuf;
@@ -8,8 +9,9 @@ using ModelService.Api.Inference.Grpc;
 namespace ModelService.Oip.Bench;
 
 /// <summary>Single-row inference under load: C callers, each sending its next request when the previous answer is in, for
-/// D seconds. REST callers share a pool of C HTTP/1.1 connections (one request at a time each); gRPC callers share
-/// --grpc-channels HTTP/2 channels (1 by default, as a gRPC client multiplexes its calls on one channel).</summary>
+/// D seconds. REST callers share a pool of C HTTP/1.1 connections (one request at a time each). gRPC is measured twice:
+/// the C callers multiplexed on one HTTP/2 channel (how a gRPC client is usually used), and spread over C channels, one
+/// connection per caller like REST's pool (--grpc-channels, "1,C" by default): the like-for-like comparison.</summary>
 internal static class SingleRowBenchmark
 {
     private const int WarmupSeconds = 10;
@@ -19,48 +21,50 @@ internal static class SingleRowBenchmark
 
     public static async Task<IEnumerable<string>> RunAsync(Arguments options)
     {
-        Console.WriteLine($"== single row: {options.Connections} callers ({options.Connections} HTTP/1.1 connections for REST, "
-            + $"{options.GrpcChannels} HTTP/2 channel(s) for gRPC), {options.Duration} s per run, {options.Runs} runs each "
-            + $"(after {WarmupSeconds} s warm-up each), alternating which goes first");
+        var channelCounts = options.GrpcChannels.Select(c => c == 0 ? options.Connections : c).Distinct().ToList();
+        Console.WriteLine($"== single row: {options.Connections} callers ({options.Connections} HTTP/1.1 connections for REST; "
+            + $"{string.Join(" and ", channelCounts)} HTTP/2 channel(s) for gRPC), {options.Duration} s per run, {options.Runs} runs "
+            + $"each (after {WarmupSeconds} s warm-up each), rotating which goes first");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections })
         {
             BaseAddress = options.Rest,
         };
-        var channels = Enumerable.Range(0, options.GrpcChannels).Select(_ => GrpcChannel.ForAddress(options.Grpc)).ToList();
+        var channels = Enumerable.Range(0, channelCounts.Max()).Select(_ => GrpcChannel.ForAddress(options.Grpc)).ToList();
         try
         {
             var clients = channels.Select(c => new GRPCInferenceService.GRPCInferenceServiceClient(c)).ToList();
             var request = GrpcRequest();
-            Func<int, Task> restCall = _ => RestAsync(http);
-            Func<int, Task> grpcCall = worker => GrpcAsync(clients[worker % clients.Count], request);
-            // Long enough for the JIT's tiering to settle on both paths before anything is timed.
-            await RateAsync(options.Connections, WarmupSeconds, restCall);
-            await RateAsync(options.Connections, WarmupSeconds, grpcCall);
-            var rest = new List<double>();
-            var grpc = new List<double>();
+            var paths = new List<(string Name, Func<int, Task> Call)> { ("REST", _ => RestAsync(http)) };
+            foreach (var count in channelCounts)
+            {
+                paths.Add(($"gRPC {count} ch", worker => GrpcAsync(clients[worker % count], request)));
+            }
+            // Long enough for the JIT's tiering to settle on every path before anything is timed.
+            foreach (var (_, call) in paths)
+            {
+                await RateAsync(options.Connections, WarmupSeconds, call);
+            }
+            var rates = paths.Select(_ => new List<double>()).ToList();
             for (var run = 0; run < options.Runs; run++)
             {
-                // Each run swaps which goes first, so that a drift in the machine's speed favours neither.
-                if (run % 2 == 0)
+                // Each run starts with another path, so that a drift in the machine's speed favours none.
+                for (var k = 0; k < paths.Count; k++)
                 {
-                    rest.Add(await RateAsync(options.Connections, options.Duration, restCall));
-                    grpc.Add(await RateAsync(options.Connections, options.Duration, grpcCall));
+                    var p = (run + k) % paths.Count;
+                    rates[p].Add(await RateAsync(options.Connections, options.Duration, paths[p].Call));
                 }
-                else
-                {
-                    grpc.Add(await RateAsync(options.Connections, options.Duration, grpcCall));
-                    rest.Add(await RateAsync(options.Connections, options.Duration, restCall));
-                }
-                Console.WriteLine($"REST {Stats.Format(rest[^1])} req/s, gRPC {Stats.Format(grpc[^1])} req/s");
+                Console.WriteLine(string.Join(", ", paths.Select((path, p) => $"{path.Name} {Stats.Format(rates[p][^1])} req/s")));
             }
-            var restRate = Stats.Median(rest);
-            var grpcRate = Stats.Median(grpc);
-            return
-            [
-                $"single-row REST v2 JSON infer:   {Stats.Format(restRate)} req/s",
-                $"single-row gRPC ModelInfer:      {Stats.Format(grpcRate)} req/s",
-                $"single-row ratio gRPC / REST:    {grpcRate / restRate:F2}",
-            ];
+            var restRate = Stats.Median(rates[0]);
+            var summary = new List<string> { $"single-row REST v2 JSON infer:   {Stats.Format(restRate)} req/s ({options.Connections} connections)" };
+            for (var p = 1; p < paths.Count; p++)
+            {
+                var rate = Stats.Median(rates[p]);
+                var perRun = string.Join(" ", rates[p].Zip(rates[0], (g, r) => (g / r).ToString("F2", CultureInfo.InvariantCulture)));
+                summary.Add($"single-row gRPC ModelInfer:      {Stats.Format(rate)} req/s ({channelCounts[p - 1]} channel(s)); "
+                    + $"ratio gRPC / REST {rate / restRate:F2} (per run: {perRun})");
+            }
+            return summary;
         }
         finally
         {

@@ -2,8 +2,8 @@
 # Open Inference Protocol benchmarks, each against its peer in the same run: one 100,000-row request as binary FP32 in /
 # binary FP64 out vs the same rows as v2 JSON, and single-row gRPC ModelInfer vs single-row v2 REST infer under load.
 # Usage (from anywhere): bash benchmarks/Oip/run.sh
-# Environment: ROWS (100000), WARMUP (10), TIMED (15), CONNECTIONS (16), GRPC_CHANNELS (1), DURATION (s per load run, 10), RUNS (3),
-# PARTS (batch,single).
+# Environment: ROWS (100000), WARMUP (30: the service's JIT tiering settles), TIMED (15), CONNECTIONS (16),
+# GRPC_CHANNELS (1,0: one channel, then one channel per caller), DURATION (s per load run, 10), RUNS (3), PARTS (batch,single).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REST_PORT=5111
@@ -29,5 +29,5 @@ for _ in $(seq 1 1500); do
     sleep 0.01
 done
 dotnet "$work/bench/ModelService.Oip.Bench.dll" --rest "http://127.0.0.1:$REST_PORT" --grpc "http://127.0.0.1:$GRPC_PORT" \
-    --rows "${ROWS:-100000}" --warmup "${WARMUP:-10}" --timed "${TIMED:-15}" --connections "${CONNECTIONS:-16}" \
-    --grpc-channels "${GRPC_CHANNELS:-1}" --duration "${DURATION:-10}" --runs "${RUNS:-3}" --parts "${PARTS:-batch,single}"
+    --rows "${ROWS:-100000}" --warmup "${WARMUP:-30}" --timed "${TIMED:-15}" --connections "${CONNECTIONS:-16}" \
+    --grpc-channels "${GRPC_CHANNELS:-1,0}" --duration "${DURATION:-10}" --runs "${RUNS:-3}" --parts "${PARTS:-batch,single}"

@@ -1,8 +1,8 @@
 namespace ModelService.Api.Inference;
 
-/// <summary>Writes errors raised outside the v2 handlers (authentication, rate limiting, unknown routes, wrong methods or
-/// media types, exceptions) in the Open Inference Protocol's <c>{"error": "..."}</c> shape, as application/json, for
-/// requests under <c>/v2</c>, so that KServe's and Triton's clients show the message.</summary>
+/// <summary>Writes every error under <c>/v2</c> (refusals thrown by its handlers, authentication, rate limiting, unknown
+/// routes, wrong methods or media types) in the Open Inference Protocol's <c>{"error": "..."}</c> shape, as
+/// application/json, so that KServe's and Triton's clients show the message.</summary>
 internal sealed class InferErrorWriter : IProblemDetailsWriter
 {
     public bool CanWrite(ProblemDetailsContext context) =>
@@ -11,7 +11,8 @@ internal sealed class InferErrorWriter : IProblemDetailsWriter
     public ValueTask WriteAsync(ProblemDetailsContext context)
     {
         var http = context.HttpContext;
-        var message = Describe(context.ProblemDetails.Status ?? http.Response.StatusCode, http.Request)
+        // A refusal thrown by a handler carries its own message; routing's and the framework's carry none worth showing.
+        var message = (context.Exception is null ? Describe(context.ProblemDetails.Status ?? http.Response.StatusCode, http.Request) : null)
             ?? context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? $"The request failed with status {http.Response.StatusCode}.";
         return new ValueTask(http.Response.WriteAsJsonAsync(
             new InferError(message), InferenceJsonContext.Readable.InferError, InferenceJsonContext.ContentType, http.RequestAborted));

@@ -1,50 +1,60 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CommunityToolkit.HighPerformance.Buffers;
 
 namespace ModelService.Api.Inference;
 
-/// <summary>An inference answer encoded before it is sent (so that encoding counts as compute_output): JSON, or with the
-/// binary tensor data extension the JSON header followed by the output's little-endian FP64 values.</summary>
+/// <summary>An inference answer: JSON, or with the binary tensor data extension a JSON header followed by the output's
+/// little-endian FP64 values. The JSON is encoded before the answer is sent (so that encoding counts as compute_output);
+/// binary values go from the predictions straight into the response.</summary>
 internal sealed class InferHttpResult : IResult, IDisposable
 {
     public const string HeaderLengthHeader = "Inference-Header-Content-Length";
     public const string BinaryContentType = "application/octet-stream";
 
-    private readonly ArrayPoolBufferWriter<byte> _body;
-    private readonly int? _headerLength;
+    private readonly ArrayPoolBufferWriter<byte> _json;
+    private readonly double[]? _binary;
+    private readonly int _rows;
 
-    private InferHttpResult(ArrayPoolBufferWriter<byte> body, int? headerLength)
+    private InferHttpResult(ArrayPoolBufferWriter<byte> json, double[]? binary, int rows)
     {
-        _body = body;
-        _headerLength = headerLength;
+        _json = json;
+        _binary = binary;
+        _rows = rows;
     }
 
-    /// <summary>Encodes <paramref name="predictions"/> (the first <paramref name="rows"/>) as output0 FP64 [rows, 1].</summary>
+    /// <summary>Encodes <paramref name="predictions"/> (the first <paramref name="rows"/>) as output0 FP64 [rows, 1]. The
+    /// result owns <paramref name="predictions"/>, a pooled array, and returns it when disposed.</summary>
     public static InferHttpResult Encode(string modelName, string modelVersion, string? id, double[] predictions, int rows, bool binary)
     {
-        var body = new ArrayPoolBufferWriter<byte>(binary ? 512 + (rows * sizeof(double)) : 256 + (rows * 24));
+        var json = new ArrayPoolBufferWriter<byte>(binary ? 512 : 256 + (rows * 24));
         var output = binary
             ? new OutputTensor(InferTensors.OutputName, [rows, 1], "FP64", null, new OutputParameters((long)rows * sizeof(double)))
             : new OutputTensor(InferTensors.OutputName, [rows, 1], "FP64", new ArraySegment<double>(predictions, 0, rows));
-        using (var writer = new Utf8JsonWriter(body))
+        try
         {
-            JsonSerializer.Serialize(writer, new InferResponse(modelName, modelVersion, id, [output]),
-                InferenceJsonContext.Readable.InferResponse);
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                JsonSerializer.Serialize(writer, new InferResponse(modelName, modelVersion, id, [output]),
+                    InferenceJsonContext.Readable.InferResponse);
+            }
         }
-        if (!binary)
+        catch
         {
-            return new InferHttpResult(body, null);
+            json.Dispose();
+            ArrayPool<double>.Shared.Return(predictions);
+            throw;
         }
-        var headerLength = body.WrittenCount;
-        var raw = body.GetSpan(rows * sizeof(double));
-        for (var r = 0; r < rows; r++)
+        if (binary)
         {
-            BinaryPrimitives.WriteDoubleLittleEndian(raw[(r * sizeof(double))..], predictions[r]);
+            return new InferHttpResult(json, predictions, rows);
         }
-        body.Advance(rows * sizeof(double));
-        return new InferHttpResult(body, headerLength);
+        ArrayPool<double>.Shared.Return(predictions);
+        return new InferHttpResult(json, null, 0);
     }
 
     public async Task ExecuteAsync(HttpContext httpContext)
@@ -53,19 +63,46 @@ internal sealed class InferHttpResult : IResult, IDisposable
         {
             var response = httpContext.Response;
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentLength = _body.WrittenCount;
-            if (_headerLength is { } length)
+            response.ContentLength = _json.WrittenCount + ((long)_rows * sizeof(double));
+            if (_binary is not null)
             {
                 response.ContentType = BinaryContentType;
-                response.Headers[HeaderLengthHeader] = length.ToString(CultureInfo.InvariantCulture);
+                response.Headers[HeaderLengthHeader] = _json.WrittenCount.ToString(CultureInfo.InvariantCulture);
             }
             else
             {
                 response.ContentType = InferenceJsonContext.ContentType;
             }
-            await response.Body.WriteAsync(_body.WrittenMemory, httpContext.RequestAborted);
+            var body = response.BodyWriter;
+            body.Write(_json.WrittenSpan);
+            if (_binary is not null)
+            {
+                WriteLittleEndian(body, _binary.AsSpan(0, _rows));
+            }
+            await body.FlushAsync(httpContext.RequestAborted);
         }
     }
 
-    public void Dispose() => _body.Dispose();
+    public void Dispose()
+    {
+        _json.Dispose();
+        if (_binary is not null)
+        {
+            ArrayPool<double>.Shared.Return(_binary);
+        }
+    }
+
+    private static void WriteLittleEndian(PipeWriter body, ReadOnlySpan<double> values)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            body.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
+        foreach (var value in values)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(body.GetSpan(sizeof(double)), value);
+            body.Advance(sizeof(double));
+        }
+    }
 }

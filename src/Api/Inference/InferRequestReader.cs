@@ -23,7 +23,7 @@ internal static class InferRequestReader
     {
         if (headerLength is { } length && (length < 0 || length > body.Length))
         {
-            throw InferException.Bad($"Inference-Header-Content-Length is {length}, but the body has {body.Length} bytes.");
+            throw InferErrors.Bad($"Inference-Header-Content-Length is {length}, but the body has {body.Length} bytes.");
         }
         var header = body[..(headerLength ?? body.Length)];
         var binary = body[(headerLength ?? body.Length)..];
@@ -34,7 +34,7 @@ internal static class InferRequestReader
         }
         catch (JsonException e)
         {
-            throw InferException.Bad($"The body is not valid JSON: {e.Message}"
+            throw InferErrors.Bad($"The body is not valid JSON: {e.Message}"
                 + (headerLength is null ? " (binary tensor data needs the Inference-Header-Content-Length header)" : ""));
         }
         using (document)
@@ -70,11 +70,11 @@ internal static class InferRequestReader
                         binaryOutput = CheckOutputs(property.Value);
                         break;
                     default:
-                        throw InferException.Bad($"Unknown field '{property.Name}'; an inference request has id, model_name, "
+                        throw InferErrors.Bad($"Unknown field '{property.Name}'; an inference request has id, model_name, "
                             + "model_version, parameters, inputs and outputs.");
                 }
             }
-            var tensor = ReadInput(input ?? throw InferException.Bad("'inputs' is required."), binary.Span, headerLength is not null,
+            var tensor = ReadInput(input ?? throw InferErrors.Bad("'inputs' is required."), binary, headerLength is not null,
                 model, maxRows);
             // An output's own binary_data wins over the request's binary_data_output (Triton's rule).
             return new InferRequest(id, modelName, modelVersion, binaryOutput ?? binaryOutputs ?? false, tensor);
@@ -85,7 +85,7 @@ internal static class InferRequestReader
     {
         if (inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() != 1)
         {
-            throw InferException.Bad($"'inputs' must be an array holding exactly one tensor named '{InferTensors.InputName}'.");
+            throw InferErrors.Bad($"'inputs' must be an array holding exactly one tensor named '{InferTensors.InputName}'.");
         }
         return inputs[0];
     }
@@ -95,7 +95,7 @@ internal static class InferRequestReader
     {
         if (outputs.ValueKind != JsonValueKind.Array)
         {
-            throw InferException.Bad("'outputs' must be an array.");
+            throw InferErrors.Bad("'outputs' must be an array.");
         }
         bool? binary = null;
         foreach (var output in outputs.EnumerateArray())
@@ -104,7 +104,7 @@ internal static class InferRequestReader
             if (!output.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
                 || name.GetString() != InferTensors.OutputName)
             {
-                throw InferException.Bad($"Unknown output requested; this model has one output, '{InferTensors.OutputName}'.");
+                throw InferErrors.Bad($"Unknown output requested; this model has one output, '{InferTensors.OutputName}'.");
             }
             if (output.TryGetProperty("parameters", out var parameters))
             {
@@ -116,7 +116,7 @@ internal static class InferRequestReader
         return binary;
     }
 
-    private static InputTensor ReadInput(JsonElement tensor, ReadOnlySpan<byte> binary, bool hasHeaderLength, ModelManifest model,
+    private static InputTensor ReadInput(JsonElement tensor, ReadOnlyMemory<byte> binary, bool hasHeaderLength, ModelManifest model,
         int maxRows)
     {
         RequireObject(tensor, "inputs[0]");
@@ -131,46 +131,45 @@ internal static class InferRequestReader
             if (parameters.TryGetProperty("binary_data_size", out var size))
             {
                 binarySize = size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var s) && s >= 0 ? s
-                    : throw InferException.Bad("'inputs[0].parameters.binary_data_size' must be a non-negative integer.");
+                    : throw InferErrors.Bad("'inputs[0].parameters.binary_data_size' must be a non-negative integer.");
             }
         }
         var hasData = tensor.TryGetProperty("data", out var data);
+        if (binarySize is { } expected)
+        {
+            if (hasData)
+            {
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has both 'data' and 'parameters.binary_data_size'; send one.");
+            }
+            if (!hasHeaderLength)
+            {
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has binary_data_size but the request has no "
+                    + "Inference-Header-Content-Length header saying where the JSON ends.");
+            }
+            if (expected != binary.Length)
+            {
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has binary_data_size {expected}, but {binary.Length} bytes "
+                    + "follow the JSON header.");
+            }
+            return InferTensors.FromRaw(binary, datatype!, rows, model);
+        }
+        if (binary.Length > 0)
+        {
+            throw InferErrors.Bad($"{binary.Length} bytes follow the JSON header, but no input has 'parameters.binary_data_size'.");
+        }
+        if (!hasData || data.ValueKind != JsonValueKind.Array)
+        {
+            throw InferErrors.Bad($"'{InferTensors.InputName}' needs 'data': an array of {(long)rows * model.Features.Count} values in "
+                + "row-major order (or binary data with 'parameters.binary_data_size').");
+        }
         var result = new InputTensor(rows, model.Features.Count);
         try
         {
-            if (binarySize is { } expected)
-            {
-                if (hasData)
-                {
-                    throw InferException.Bad($"'{InferTensors.InputName}' has both 'data' and 'parameters.binary_data_size'; send one.");
-                }
-                if (!hasHeaderLength)
-                {
-                    throw InferException.Bad($"'{InferTensors.InputName}' has binary_data_size but the request has no "
-                        + "Inference-Header-Content-Length header saying where the JSON ends.");
-                }
-                if (expected != binary.Length)
-                {
-                    throw InferException.Bad($"'{InferTensors.InputName}' has binary_data_size {expected}, but {binary.Length} bytes "
-                        + "follow the JSON header.");
-                }
-                InferTensors.ReadRaw(binary, datatype!, model, result);
-                return result;
-            }
-            if (binary.Length > 0)
-            {
-                throw InferException.Bad($"{binary.Length} bytes follow the JSON header, but no input has 'parameters.binary_data_size'.");
-            }
-            if (!hasData || data.ValueKind != JsonValueKind.Array)
-            {
-                throw InferException.Bad($"'{InferTensors.InputName}' needs 'data': an array of {result.Length} values in row-major "
-                    + "order (or binary data with 'parameters.binary_data_size').");
-            }
             var count = 0;
             Flatten(data, result.Values, ref count, datatype!, model);
             if (count != result.Length)
             {
-                throw InferException.Bad($"'{InferTensors.InputName}' has shape [{rows}, {model.Features.Count}] so 'data' needs "
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has shape [{rows}, {model.Features.Count}] so 'data' needs "
                     + $"{result.Length} values; got {count}.");
             }
             return result;
@@ -186,10 +185,10 @@ internal static class InferRequestReader
     {
         if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
         {
-            throw InferException.Bad($"'{InferTensors.InputName}' needs 'shape', an array of integers.");
+            throw InferErrors.Bad($"'{InferTensors.InputName}' needs 'shape', an array of integers.");
         }
         return [.. shape.EnumerateArray().Select(s => s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var v)
-            ? v : throw InferException.Bad($"'{InferTensors.InputName}' shape must hold integers."))];
+            ? v : throw InferErrors.Bad($"'{InferTensors.InputName}' shape must hold integers."))];
     }
 
     /// <summary>The protocol allows data flattened or nested as the shape; both read in row-major order.</summary>
@@ -218,7 +217,7 @@ internal static class InferRequestReader
     {
         if (item.ValueKind != JsonValueKind.Number)
         {
-            throw InferException.Bad($"{datatype} data must hold numbers only; got {item.ValueKind.ToString().ToLowerInvariant()} "
+            throw InferErrors.Bad($"{datatype} data must hold numbers only; got {item.ValueKind.ToString().ToLowerInvariant()} "
                 + $"{item.GetRawText()}.");
         }
         var value = item.GetDouble();
@@ -228,21 +227,21 @@ internal static class InferRequestReader
     private static FeatureValue FromString(JsonElement item, FeatureTransformInfo feature) =>
         item.ValueKind == JsonValueKind.String
             ? InferTensors.FromText(item.GetString()!, feature)
-            : throw InferException.Bad($"BYTES data must hold strings only; got {item.GetRawText()} for '{feature.Name}'.");
+            : throw InferErrors.Bad($"BYTES data must hold strings only; got {item.GetRawText()} for '{feature.Name}'.");
 
     private static string? String(JsonElement value, string field) =>
-        value.ValueKind == JsonValueKind.String ? value.GetString() : throw InferException.Bad($"'{field}' must be a string.");
+        value.ValueKind == JsonValueKind.String ? value.GetString() : throw InferErrors.Bad($"'{field}' must be a string.");
 
     private static bool? Flag(JsonElement parameters, string name, string field) =>
         !parameters.TryGetProperty(name, out var value) ? null
             : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean()
-            : throw InferException.Bad($"'{field}.{name}' must be true or false.");
+            : throw InferErrors.Bad($"'{field}.{name}' must be true or false.");
 
     private static void RefuseSharedMemory(JsonElement parameters, string field)
     {
         if (parameters.TryGetProperty("shared_memory_region", out _))
         {
-            throw InferException.Bad($"'{field}' names a shared memory region; this server does not support the shared memory "
+            throw InferErrors.Bad($"'{field}' names a shared memory region; this server does not support the shared memory "
                 + "extension (send the data in the body).");
         }
     }
@@ -251,7 +250,7 @@ internal static class InferRequestReader
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw InferException.Bad($"'{field}' must be a JSON object.");
+            throw InferErrors.Bad($"'{field}' must be a JSON object.");
         }
     }
 }

@@ -1,41 +1,82 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
 using System.Globalization;
+using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
+using ModelService.Api.Errors;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
+using ModelService.Model.Inference;
 
 namespace ModelService.Api.Inference;
 
-/// <summary>A request the protocol answers with <c>{"error": ...}</c> (REST) or a status (gRPC) and <see cref="StatusCode"/>.</summary>
-internal sealed class InferException(int statusCode, string message) : Exception(message)
+/// <summary>The protocol's refusals: the project's <see cref="ApiProblemException"/>, which REST answers through the one
+/// error path (as <c>{"error": ...}</c> under /v2) and gRPC maps to a status by its code.</summary>
+internal static class InferErrors
 {
-    public int StatusCode { get; } = statusCode;
-
-    public static InferException Bad(string message) => new(StatusCodes.Status400BadRequest, message);
+    public static ApiProblemException Bad(string message) => new(StatusCodes.Status400BadRequest, "Bad request", message);
 }
 
-/// <summary>The model's input tensor decoded into raw feature values, <see cref="RowCount"/> rows in model feature order,
-/// in a pooled array returned by <see cref="Dispose"/>.</summary>
+/// <summary>The model's input tensor, <see cref="RowCount"/> rows in model feature order: either the raw little-endian
+/// FP32/FP64 numbers of a binary or raw request, used where they lie in the request (never copied; the request must
+/// outlive the tensor), or feature values decoded from JSON, BYTES or typed contents into a pooled array that
+/// <see cref="Dispose"/> returns.</summary>
 internal sealed class InputTensor : IDisposable
 {
+    private readonly int _width;
+    private readonly ReadOnlyMemory<byte> _numbers;
+    private readonly string? _numberType;
     private FeatureValue[] _values;
 
+    /// <summary>A tensor of feature values to decode into <see cref="Values"/>.</summary>
     public InputTensor(int rowCount, int width)
     {
         RowCount = rowCount;
+        _width = width;
         Length = rowCount * width;
         _values = ArrayPool<FeatureValue>.Shared.Rent(Length);
+    }
+
+    private InputTensor(int rowCount, int width, ReadOnlyMemory<byte> numbers, string numberType)
+    {
+        RowCount = rowCount;
+        _width = width;
+        Length = rowCount * width;
+        _numbers = numbers;
+        _numberType = numberType;
+        _values = [];
     }
 
     public int RowCount { get; }
 
     public int Length { get; }
 
-    /// <summary>The pooled array; only its first <see cref="Length"/> values belong to this tensor.</summary>
-    public FeatureValue[] Array => _values;
+    /// <summary>The decoded values (empty for a tensor of raw numbers).</summary>
+    public Span<FeatureValue> Values => _values.AsSpan(0, _numberType is null ? Length : 0);
 
-    public Span<FeatureValue> Values => _values.AsSpan(0, Length);
+    /// <summary>Raw little-endian FP32 or FP64 numbers, already checked to be finite and to fill [rows, width].</summary>
+    public static InputTensor InPlace(ReadOnlyMemory<byte> numbers, string datatype, int rowCount, int width) =>
+        new(rowCount, width, numbers, datatype);
+
+    /// <summary>Scores rows [<paramref name="start"/>, start + <paramref name="count"/>) into <paramref name="predictions"/>.</summary>
+    public void Predict(Predictor model, int start, int count, Span<double> predictions)
+    {
+        var (offset, length) = (start * _width, count * _width);
+        switch (_numberType)
+        {
+            case "FP32":
+                model.PredictNumbers(MemoryMarshal.Cast<byte, float>(_numbers.Span).Slice(offset, length), count, predictions);
+                break;
+            case "FP64":
+                model.PredictNumbers(MemoryMarshal.Cast<byte, double>(_numbers.Span).Slice(offset, length), count, predictions);
+                break;
+            default:
+                model.Predict(_values.AsSpan(offset, length), count, predictions);
+                break;
+        }
+    }
 
     public void Dispose()
     {
@@ -63,32 +104,45 @@ internal static class InferTensors
     {
         if (name != InputName)
         {
-            throw InferException.Bad($"Unknown input '{name}'; this model takes one input named '{InputName}'.");
+            throw InferErrors.Bad($"Unknown input '{name}'; this model takes one input named '{InputName}'.");
         }
-        var categorical = model.Features.Where(f => f.Type == ColumnType.Categorical).Select(f => f.Name).ToList();
         switch (datatype)
         {
-            case "FP32" or "FP64" when categorical.Count > 0:
-                throw InferException.Bad($"This model has categorical features ({string.Join(", ", categorical)}); send a BYTES tensor "
+            case "FP32" or "FP64" when HasCategorical(model):
+                throw InferErrors.Bad("This model has categorical features ("
+                    + string.Join(", ", model.Features.Where(f => f.Type == ColumnType.Categorical).Select(f => f.Name)) + "); send a BYTES tensor "
                     + "of strings in feature order.");
             case "FP32" or "FP64" or "BYTES":
                 break;
             default:
-                throw InferException.Bad($"Unsupported datatype '{datatype}'; '{InputName}' takes FP32 or FP64 (BYTES for models with "
+                throw InferErrors.Bad($"Unsupported datatype '{datatype}'; '{InputName}' takes FP32 or FP64 (BYTES for models with "
                     + "categorical features).");
         }
         var width = model.Features.Count;
         if (shape.Count != 2 || shape[1] != width || shape[0] < 1)
         {
-            throw InferException.Bad($"'{InputName}' must have shape [N, {width}] with N >= 1 (features: "
+            throw InferErrors.Bad($"'{InputName}' must have shape [N, {width}] with N >= 1 (features: "
                 + $"{string.Join(", ", model.Features.Select(f => f.Name))}); got [{string.Join(", ", shape)}].");
         }
         if (shape[0] > maxRows)
         {
-            throw new InferException(StatusCodes.Status413PayloadTooLarge,
+            throw ApiProblemException.TooLarge(
                 $"{shape[0]} rows is more than the limit of {maxRows} (Predictions:MaxRows).");
         }
         return (int)shape[0];
+    }
+
+    /// <summary>True when a feature is categorical (a loop: this runs on every request).</summary>
+    public static bool HasCategorical(ModelManifest model)
+    {
+        for (var i = 0; i < model.Features.Count; i++)
+        {
+            if (model.Features[i].Type == ColumnType.Categorical)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Bytes one element of <paramref name="datatype"/> takes in raw form; 0 for BYTES (length-prefixed).</summary>
@@ -99,34 +153,52 @@ internal static class InferTensors
         _ => 0,
     };
 
-    /// <summary>Decodes <paramref name="raw"/>: little-endian FP32/FP64, or BYTES elements each prefixed with its 4-byte
-    /// little-endian length. <paramref name="raw"/> must hold exactly the tensor.</summary>
-    public static void ReadRaw(ReadOnlySpan<byte> raw, string datatype, ModelManifest model, InputTensor into)
+    /// <summary>The input from <paramref name="raw"/>, which must hold exactly the tensor: little-endian FP32/FP64 (used in
+    /// place after a check that every value is finite), or BYTES elements each prefixed with its 4-byte little-endian
+    /// length.</summary>
+    public static InputTensor FromRaw(ReadOnlyMemory<byte> raw, string datatype, int rows, ModelManifest model)
     {
-        var values = into.Values;
+        var width = model.Features.Count;
+        var length = (long)rows * width;
         var size = ElementSize(datatype);
-        if (size > 0 && raw.Length != (long)values.Length * size)
+        if (size > 0 && raw.Length != length * size)
         {
-            throw InferException.Bad($"'{InputName}' is {datatype} [{into.RowCount}, {model.Features.Count}], which is "
-                + $"{(long)values.Length * size} bytes of binary data; got {raw.Length}.");
+            throw InferErrors.Bad($"'{InputName}' is {datatype} [{rows}, {width}], which is {length * size} bytes of binary data; "
+                + $"got {raw.Length}.");
         }
-        switch (datatype)
+        if (size > 0 && BitConverter.IsLittleEndian)
         {
-            case "FP32":
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = Finite(BinaryPrimitives.ReadSingleLittleEndian(raw[(i * sizeof(float))..]), i, datatype);
-                }
-                break;
-            case "FP64":
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = Finite(BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * sizeof(double))..]), i, datatype);
-                }
-                break;
-            default:
-                ReadBytes(raw, model, values);
-                break;
+            if (datatype == "FP32")
+            {
+                EnsureFinite(MemoryMarshal.Cast<byte, float>(raw.Span), datatype);
+            }
+            else
+            {
+                EnsureFinite(MemoryMarshal.Cast<byte, double>(raw.Span), datatype);
+            }
+            return InputTensor.InPlace(raw, datatype, rows, width);
+        }
+        var tensor = new InputTensor(rows, width);
+        try
+        {
+            var values = tensor.Values;
+            var bytes = raw.Span;
+            for (var i = 0; i < values.Length && size > 0; i++)
+            {
+                // A big-endian machine cannot use the bytes in place.
+                values[i] = Finite(size == sizeof(float) ? BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * size)..])
+                    : BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * size)..]), i, datatype);
+            }
+            if (size == 0)
+            {
+                ReadBytes(bytes, model, values);
+            }
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
         }
     }
 
@@ -136,12 +208,25 @@ internal static class InferTensors
             ? FeatureValue.FromLabel(text)
             : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
                 ? FeatureValue.FromNumber(number)
-                : throw InferException.Bad($"'{text}' is not a number, and '{feature.Name}' is a numeric feature.");
+                : throw InferErrors.Bad($"'{text}' is not a number, and '{feature.Name}' is a numeric feature.");
 
     public static FeatureValue Finite(double value, int index, string datatype) =>
         double.IsFinite(value) ? FeatureValue.FromNumber(value)
-            : throw InferException.Bad($"Element {index} of '{InputName}' is {value.ToString(CultureInfo.InvariantCulture)}; {datatype} "
+            : throw InferErrors.Bad($"Element {index} of '{InputName}' is {value.ToString(CultureInfo.InvariantCulture)}; {datatype} "
                 + "values must be finite.");
+
+    private static void EnsureFinite<T>(ReadOnlySpan<T> values, string datatype)
+        where T : IFloatingPointIeee754<T>
+    {
+        if (TensorPrimitives.IsFiniteAll(values))
+        {
+            return;
+        }
+        for (var i = 0; i < values.Length; i++)
+        {
+            Finite(double.CreateTruncating(values[i]), i, datatype);
+        }
+    }
 
     private static void ReadBytes(ReadOnlySpan<byte> raw, ModelManifest model, Span<FeatureValue> values)
     {
@@ -150,13 +235,13 @@ internal static class InferTensors
         {
             if (raw.Length - offset < sizeof(int))
             {
-                throw InferException.Bad($"'{InputName}' BYTES data ends before element {i} of {values.Length}.");
+                throw InferErrors.Bad($"'{InputName}' BYTES data ends before element {i} of {values.Length}.");
             }
             var length = BinaryPrimitives.ReadUInt32LittleEndian(raw[offset..]);
             offset += sizeof(int);
             if (length > (uint)(raw.Length - offset))
             {
-                throw InferException.Bad($"Element {i} of '{InputName}' claims {length} bytes, more than the {raw.Length - offset} left.");
+                throw InferErrors.Bad($"Element {i} of '{InputName}' claims {length} bytes, more than the {raw.Length - offset} left.");
             }
             var feature = FeatureTransformInfo.Of(model, i % model.Features.Count);
             string text;
@@ -166,14 +251,14 @@ internal static class InferTensors
             }
             catch (DecoderFallbackException)
             {
-                throw InferException.Bad($"Element {i} of '{InputName}' is not valid UTF-8.");
+                throw InferErrors.Bad($"Element {i} of '{InputName}' is not valid UTF-8.");
             }
             values[i] = FromText(text, feature);
             offset += (int)length;
         }
         if (offset != raw.Length)
         {
-            throw InferException.Bad($"'{InputName}' BYTES data has {raw.Length - offset} bytes after its {values.Length} elements.");
+            throw InferErrors.Bad($"'{InputName}' BYTES data has {raw.Length - offset} bytes after its {values.Length} elements.");
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ModelService.Api.Auth;
@@ -99,42 +98,30 @@ internal static class InferenceEndpoints
             return Error(server.Unknown(name, version), StatusCodes.Status404NotFound);
         }
         var timer = InferenceStatistics.Start();
-        double[]? predictions = null;
         try
         {
             int? headerLength = null;
             if (request.Headers.TryGetValue(InferHttpResult.HeaderLengthHeader, out var header))
             {
                 headerLength = int.TryParse(header.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length
-                    : throw InferException.Bad($"{InferHttpResult.HeaderLengthHeader} must be a non-negative integer; got '{header}'.");
+                    : throw InferErrors.Bad($"{InferHttpResult.HeaderLengthHeader} must be a non-negative integer; got '{header}'.");
             }
             using var body = await RequestBody.ReadAsync(request, cancellationToken);
             using var input = InferRequestReader.Read(body.Memory, headerLength, model.Manifest, server.MaxRows);
             InferenceServer.CheckNames(input.ModelName, input.ModelVersion, name, model);
             timer.MarkInput();
-            predictions = server.Score(model, input.Input, "v2");
+            var predictions = server.Score(model, input.Input, "v2");
             timer.MarkInfer();
             var result = InferHttpResult.Encode(server.ModelName, model.Manifest.Id, input.Id, predictions, input.Input.RowCount,
                 input.BinaryOutput);
             server.Statistics.RecordSuccess(model.Manifest.Id, input.Input.RowCount, timer);
             return result;
         }
-        catch (Exception e) when (e is InferException or ApiProblemException or BadHttpRequestException)
+        catch
         {
+            // The error itself leaves through the service's one error path (ApiExceptionHandler, then InferErrorWriter).
             server.Statistics.RecordFailure(model.Manifest.Id, timer);
-            return Error(e.Message, e switch
-            {
-                InferException infer => infer.StatusCode,
-                ApiProblemException problem => problem.StatusCode,
-                _ => ((BadHttpRequestException)e).StatusCode,
-            });
-        }
-        finally
-        {
-            if (predictions is not null)
-            {
-                ArrayPool<double>.Shared.Return(predictions);
-            }
+            throw;
         }
     }
 

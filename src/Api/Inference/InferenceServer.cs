@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Reflection;
 using Microsoft.Extensions.Options;
+using ModelService.Api.Errors;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Api.Predictions;
@@ -76,44 +77,43 @@ internal sealed class InferenceServer(
             [new TensorMetadata(InferTensors.OutputName, "FP64", [-1, 1])]);
     }
 
-    public static string InputDatatype(ModelManifest model) =>
-        model.Features.Any(f => f.Type == ColumnType.Categorical) ? "BYTES" : "FP32";
+    public static string InputDatatype(ModelManifest model) => InferTensors.HasCategorical(model) ? "BYTES" : "FP32";
 
     /// <summary>A model_name or model_version in the body must agree with the route (or the gRPC request's names).</summary>
     public static void CheckNames(string? bodyName, string? bodyVersion, string name, Predictor model)
     {
         if (!string.IsNullOrEmpty(bodyName) && !string.Equals(bodyName, name, StringComparison.Ordinal))
         {
-            throw InferException.Bad($"'model_name' in the body is '{bodyName}', but the request is for model '{name}'.");
+            throw InferErrors.Bad($"'model_name' in the body is '{bodyName}', but the request is for model '{name}'.");
         }
         if (!string.IsNullOrEmpty(bodyVersion) && !string.Equals(bodyVersion, model.Manifest.Id, StringComparison.Ordinal))
         {
-            throw InferException.Bad($"'model_version' in the body is '{bodyVersion}', but the request is served by version "
+            throw InferErrors.Bad($"'model_version' in the body is '{bodyVersion}', but the request is served by version "
                 + $"'{model.Manifest.Id}'.");
         }
     }
 
     /// <summary>Scores <paramref name="input"/> into a pooled array of <see cref="InputTensor.RowCount"/> predictions
-    /// (return it to <see cref="ArrayPool{T}.Shared"/>); large inputs are scored in slices on every core.</summary>
+    /// (return it to <see cref="ArrayPool{T}.Shared"/>); large inputs are scored in slices by <see cref="ParallelScoring"/>.</summary>
     public double[] Score(Predictor model, InputTensor input, string api)
     {
         var rows = input.RowCount;
         var predictions = ArrayPool<double>.Shared.Rent(rows);
         try
         {
-            scoring.Predict(model, input.Array.AsMemory(0, input.Length), rows, predictions);
+            scoring.Slices(rows, (start, count) => input.Predict(model, start, count, predictions.AsSpan(start, count)));
         }
         catch (ArgumentException e)
         {
             ArrayPool<double>.Shared.Return(predictions);
-            throw InferException.Bad(e.Message);
+            throw InferErrors.Bad(e.Message);
         }
         // An FP64 tensor has no null; v1 answers null for such a row, v2 (REST and gRPC) refuses the request and names the row.
         if (predictions.AsSpan(0, rows).IndexOfAnyExceptInRange(double.MinValue, double.MaxValue) is var row and >= 0)
         {
             ArrayPool<double>.Shared.Return(predictions);
-            throw new InferException(StatusCodes.Status422UnprocessableEntity, $"The prediction for row {row} is not a finite number "
-                + "(an input far outside the training data overflows the network).");
+            throw new ApiProblemException(StatusCodes.Status422UnprocessableEntity, "Unprocessable input", $"The prediction for row "
+                + $"{row} is not a finite number (an input far outside the training data overflows the network).");
         }
         metrics.RecordPredictedRows(rows, api);
         return predictions;

@@ -8,12 +8,13 @@ namespace ModelService.Api.Inference;
 
 internal static class InferenceSetup
 {
-    /// <summary>The protocol's services. Call before <c>AddApiProblemDetails</c>: problem writers are tried in
-    /// registration order, and the protocol's writer must come before the framework's default one.</summary>
+    /// <summary>The protocol's services. Call before <c>AddProblemDetails</c> (<c>AddApiProblemDetails</c>): the problem
+    /// details service tries its writers in registration order, and ASP.NET Core documents that a custom writer must be
+    /// registered before the framework's default one; <see cref="MapInference"/> checks that it was.</summary>
     public static WebApplicationBuilder AddInference(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton<IProblemDetailsWriter, InferErrorWriter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, InferErrorWriter>());
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<InferenceStatistics>();
         services.AddSingleton<InferenceServer>();
@@ -43,6 +44,11 @@ internal static class InferenceSetup
 
     public static WebApplication MapInference(this WebApplication app)
     {
+        if (app.Services.GetServices<IProblemDetailsWriter>().FirstOrDefault() is not InferErrorWriter)
+        {
+            throw new InvalidOperationException("AddInference must be called before AddProblemDetails, so that errors under /v2 "
+                + "are written in the protocol's {\"error\"} shape.");
+        }
         app.MapInferenceRest();
         app.MapGrpcService<InferenceGrpcService>()
             .RequireAuthorization(ApiPolicies.Read)

@@ -37,18 +37,26 @@ internal sealed class ParallelScoring
     public void Predict(Predictor model, ReadOnlyMemory<FeatureValue> values, int rowCount, double[] predictions)
     {
         ArgumentNullException.ThrowIfNull(model);
+        var width = model.Manifest.Features.Count;
+        Slices(rowCount, (start, count) =>
+            model.Predict(values.Span.Slice(start * width, count * width), count, predictions.AsSpan(start, count)));
+    }
+
+    /// <summary>Calls <paramref name="score"/>(start, count) over <paramref name="rowCount"/> rows: in slices of
+    /// <see cref="SliceRows"/> rows on several threads when there are two slices or more, else once on the calling thread.</summary>
+    public void Slices(int rowCount, Action<int, int> score)
+    {
+        ArgumentNullException.ThrowIfNull(score);
         var slices = (rowCount + SliceRows - 1) / SliceRows;
         if (slices < 2 || MaxParallelism < 2)
         {
-            model.Predict(values.Span[..(rowCount * model.Manifest.Features.Count)], rowCount, predictions.AsSpan(0, rowCount));
+            score(0, rowCount);
             return;
         }
-        var width = model.Manifest.Features.Count;
         For(slices, slice =>
         {
             var start = slice * SliceRows;
-            var count = Math.Min(SliceRows, rowCount - start);
-            model.Predict(values.Span.Slice(start * width, count * width), count, predictions.AsSpan(start, count));
+            score(start, Math.Min(SliceRows, rowCount - start));
             return true;
         });
     }

@@ -12,8 +12,8 @@ namespace ModelService.Model.Inference;
 /// </summary>
 /// <remarks>
 /// One row goes through <see cref="Forward(ReadOnlySpan{float})"/>, vectorised across each layer's outputs; a block of
-/// rows goes through <see cref="Forward(ReadOnlySpan{float}, int, Span{float})"/>, transposed so that every weight is one
-/// multiply-add over the whole block. Both accumulate every output as bias, then input 0, input 1, ... with separate
+/// rows goes through <see cref="Forward(ReadOnlySpan{float}, int, Span{float})"/>, transposed so that <see cref="BlockKernel"/>
+/// vectorises across the block's examples. Both accumulate every output as bias, then input 0, input 1, ... with separate
 /// multiply and add roundings, so a row gets the same bits whichever path and batch size it goes through.
 /// </remarks>
 internal sealed class ManagedNetwork
@@ -154,11 +154,8 @@ internal sealed class ManagedNetwork
                 x.CopyTo(destination);
             }
         }
-        outputs.Fill(_outputBias);
-        for (var k = 0; k < _outputWeights.Length; k++)
-        {
-            TensorPrimitives.MultiplyAdd(flattened.Slice(k * n, n), _outputWeights[k], outputs, outputs);
-        }
+        BlockKernel.MultiplyAccumulate(_outputWeights, new ReadOnlySpan<float>(in _outputBias), _outputWeights.Length, flattened, n,
+            outputs);
     }
 
     // Eval-mode batch norm is y = gamma (z - mean) / sqrt(var + eps) + beta with z = W x + b: scale W's rows and shift b.
@@ -230,15 +227,7 @@ internal sealed class ManagedNetwork
         /// input i, vectorised across the examples.</summary>
         public void Apply(ReadOnlySpan<float> x, int n, Span<float> y)
         {
-            for (var o = 0; o < Outputs; o++)
-            {
-                var output = y.Slice(o * n, n);
-                output.Fill(_bias[o]);
-                for (var i = 0; i < _inputs; i++)
-                {
-                    TensorPrimitives.MultiplyAdd(x.Slice(i * n, n), _matrix[(o * _inputs) + i], output, output);
-                }
-            }
+            BlockKernel.MultiplyAccumulate(_matrix, _bias, _inputs, x, n, y);
             Activations.Apply(_activation, y);
         }
     }

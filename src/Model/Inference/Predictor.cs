@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
 using ModelService.Model.Preprocessing;
@@ -29,10 +30,27 @@ public sealed class Predictor
     /// <summary>The model's manifest.</summary>
     public ModelManifest Manifest { get; }
 
+    /// <summary>True when every feature is numeric: rows can then be given as plain numbers
+    /// (<see cref="PredictNumbers{T}"/>).</summary>
+    public bool IsNumeric => _preprocessor.IsNumeric;
+
     /// <summary>Predicts <paramref name="rowCount"/> rows of raw values (row-major, model feature order) into
     /// <paramref name="predictions"/>, in the target's units.</summary>
     /// <exception cref="ArgumentException">Wrong span lengths, or a numeric feature given a label.</exception>
-    public void Predict(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<double> predictions)
+    public void Predict(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<double> predictions) =>
+        Predict<FeatureValue, ValueRows>(rows, rowCount, predictions);
+
+    /// <summary>Predicts <paramref name="rowCount"/> rows of plain numbers (row-major, model feature order, NaN for missing)
+    /// for a model whose features are all numeric (<see cref="IsNumeric"/>): the same predictions, bit for bit, as
+    /// <see cref="Predict(ReadOnlySpan{FeatureValue}, int, Span{double})"/> gives for the same numbers, without building
+    /// feature values first.</summary>
+    /// <exception cref="ArgumentException">Wrong span lengths, or the model has a categorical feature.</exception>
+    public void PredictNumbers<T>(ReadOnlySpan<T> rows, int rowCount, Span<double> predictions)
+        where T : INumberBase<T> =>
+        Predict<T, NumberRows<T>>(rows, rowCount, predictions);
+
+    private void Predict<T, TRows>(ReadOnlySpan<T> rows, int rowCount, Span<double> predictions)
+        where TRows : IRowEncoder<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
         var features = _preprocessor.Features.Count;
@@ -57,7 +75,7 @@ public sealed class Predictor
             {
                 var count = Math.Min(chunk, rowCount - start);
                 var inputs = encoded[..(count * width)];
-                _preprocessor.Encode(rows.Slice(start * features, count * features), count, inputs);
+                TRows.Encode(_preprocessor, rows.Slice(start * features, count * features), count, inputs);
                 if (count < BlockThreshold)
                 {
                     for (var r = 0; r < count; r++)
@@ -81,5 +99,25 @@ public sealed class Predictor
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>How a kind of row value is encoded into network inputs; a static interface so that the chunk loop above is
+    /// compiled once per kind, with no call through a delegate per chunk.</summary>
+    private interface IRowEncoder<T>
+    {
+        static abstract void Encode(Preprocessor preprocessor, ReadOnlySpan<T> rows, int rowCount, Span<float> inputs);
+    }
+
+    private readonly struct ValueRows : IRowEncoder<FeatureValue>
+    {
+        public static void Encode(Preprocessor preprocessor, ReadOnlySpan<FeatureValue> rows, int rowCount, Span<float> inputs) =>
+            preprocessor.Encode(rows, rowCount, inputs);
+    }
+
+    private readonly struct NumberRows<T> : IRowEncoder<T>
+        where T : INumberBase<T>
+    {
+        public static void Encode(Preprocessor preprocessor, ReadOnlySpan<T> rows, int rowCount, Span<float> inputs) =>
+            preprocessor.EncodeNumbers(rows, rowCount, inputs);
     }
 }

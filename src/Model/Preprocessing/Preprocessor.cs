@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using ModelService.Model.Data;
 
 namespace ModelService.Model.Preprocessing;
@@ -8,6 +9,7 @@ namespace ModelService.Model.Preprocessing;
 public sealed class Preprocessor
 {
     private readonly Encoder[] _encoders;
+    private readonly NumericEncoder? _numbers;
 
     /// <summary>Creates a preprocessor from fitted transforms (e.g. read from a manifest).</summary>
     /// <exception cref="ArgumentException">A transform is incomplete or inconsistent.</exception>
@@ -41,6 +43,8 @@ public sealed class Preprocessor
             throw new ArgumentException("The features produce no network input.", nameof(features));
         }
         InputWidth = offset;
+        IsNumeric = features.All(f => f.Type == ColumnType.Numeric);
+        _numbers = IsNumeric ? new NumericEncoder(_encoders) : null;
     }
 
     /// <summary>The feature transforms in model feature order.</summary>
@@ -51,6 +55,9 @@ public sealed class Preprocessor
 
     /// <summary>Encoded inputs per row (sum of the feature widths).</summary>
     public int InputWidth { get; }
+
+    /// <summary>True when every feature is numeric, so that rows can be given as plain numbers (<see cref="EncodeNumbers"/>).</summary>
+    public bool IsNumeric { get; }
 
     /// <summary>Fits the transforms on <paramref name="trainRows"/> only: numeric features get the median for missing values
     /// and are standardised (population standard deviation of the imputed values, 1 when it is 0); categorical features
@@ -64,15 +71,7 @@ public sealed class Preprocessor
     /// <exception cref="ArgumentException">A numeric feature was given a label, or the spans have the wrong length.</exception>
     public void Encode(ReadOnlySpan<FeatureValue> rows, int rowCount, Span<float> dst)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
-        if (rows.Length != rowCount * _encoders.Length)
-        {
-            throw new ArgumentException($"Expected {rowCount} x {_encoders.Length} values, got {rows.Length}.", nameof(rows));
-        }
-        if (dst.Length != rowCount * InputWidth)
-        {
-            throw new ArgumentException($"Expected room for {rowCount} x {InputWidth} inputs, got {dst.Length}.", nameof(dst));
-        }
+        CheckLengths(rows.Length, rowCount, dst.Length);
         for (var r = 0; r < rowCount; r++)
         {
             var values = rows.Slice(r * _encoders.Length, _encoders.Length);
@@ -82,6 +81,20 @@ public sealed class Preprocessor
                 _encoders[f].Encode(values[f], output);
             }
         }
+    }
+
+    /// <summary>Encodes <paramref name="rowCount"/> rows of plain numbers (row-major, model feature order, NaN for missing)
+    /// of a model whose features are all numeric, exactly as <see cref="Encode"/> encodes the same numbers.</summary>
+    /// <exception cref="ArgumentException">The model has a categorical feature, or the spans have the wrong length.</exception>
+    public void EncodeNumbers<T>(ReadOnlySpan<T> rows, int rowCount, Span<float> dst)
+        where T : INumberBase<T>
+    {
+        if (!IsNumeric)
+        {
+            throw new ArgumentException("The model has categorical features; its rows cannot be plain numbers.", nameof(rows));
+        }
+        CheckLengths(rows.Length, rowCount, dst.Length);
+        _numbers!.Encode(rows, dst);
     }
 
     /// <summary>Encodes the given rows of a table (which must hold every feature column) into <paramref name="dst"/>.</summary>
@@ -112,13 +125,27 @@ public sealed class Preprocessor
         }
     }
 
+    /// <summary>Checks the lengths of an encode call's <paramref name="rows"/> and <paramref name="dst"/> spans.</summary>
+    private void CheckLengths(int rows, int rowCount, int dst)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        if (rows != rowCount * _encoders.Length)
+        {
+            throw new ArgumentException($"Expected {rowCount} x {_encoders.Length} values, got {rows}.", nameof(rows));
+        }
+        if (dst != rowCount * InputWidth)
+        {
+            throw new ArgumentException($"Expected room for {rowCount} x {InputWidth} inputs, got {dst}.", nameof(dst));
+        }
+    }
+
     /// <summary>Target units -> standardised.</summary>
     public double ScaleTarget(double y) => (y - Target.Mean) / Target.Std;
 
     /// <summary>Standardised -> target units.</summary>
     public double UnscaleTarget(double z) => (z * Target.Std) + Target.Mean;
 
-    private sealed class Encoder
+    internal sealed class Encoder
     {
         private readonly int _offset;
         private readonly bool _numeric;
@@ -174,7 +201,7 @@ public sealed class Preprocessor
                 {
                     throw new ArgumentException($"Feature '{Name}' is numeric but was given the label '{value.Label}'.");
                 }
-                row[_offset] = value.IsMissing || double.IsNaN(value.Number) ? _imputed : (float)((value.Number - _mean) / _std);
+                EncodeNumber(value.Number, row);
                 return;
             }
             var slots = row.Slice(_offset, _width);
@@ -185,6 +212,17 @@ public sealed class Preprocessor
                 slots[index] = 1f;
             }
         }
+
+        /// <summary>A numeric feature's value (NaN when missing: a missing value's number is NaN).</summary>
+        public void EncodeNumber(double value, Span<float> row) => row[_offset] = Standardise(value);
+
+        public double Mean => _mean;
+
+        public double Std => _std;
+
+        public float Imputed => _imputed;
+
+        private float Standardise(double value) => double.IsNaN(value) ? _imputed : (float)((value - _mean) / _std);
 
         private int Lookup(FeatureValue value)
         {

@@ -48,6 +48,22 @@ public sealed class BinaryTensorDataTests(ModelServiceFactory factory) : IClassF
         Assert.Equal(expected, OipWire.Doubles(raw));
     }
 
+    [Theory]
+    [InlineData("FP32")]
+    [InlineData("FP64")]
+    public async Task A_large_binary_request_scored_in_parallel_slices_matches_json_bit_for_bit(string datatype)
+    {
+        // More rows than two scoring slices: scored on several threads, straight from the request body.
+        var random = new Random(17);
+        var rows = Enumerable.Range(0, 40_003).Select(_ => new[] { random.NextDouble(), random.NextDouble() }).ToArray();
+        var expected = await JsonInferAsync(datatype, rows);
+
+        var response = await _client.PostAsync(Infer, OipWire.BinaryRequest(rows, datatype, null, ",\"parameters\":{\"binary_data_output\":true}"));
+
+        var (_, raw) = await OipWire.ReadBinaryAsync(response);
+        Assert.Equal(expected, OipWire.Doubles(raw));
+    }
+
     [Fact]
     public async Task A_json_request_can_ask_for_binary_output()
     {
@@ -136,12 +152,13 @@ public sealed class BinaryTensorDataTests(ModelServiceFactory factory) : IClassF
     private static Uri Infer => new("/v2/models/modelservice/infer", UriKind.Relative);
 
     /// <summary>The same rows through the JSON form (values rounded to <paramref name="datatype"/> first, as binary sends them).</summary>
-    private async Task<double[]> JsonInferAsync(string datatype)
+    private async Task<double[]> JsonInferAsync(string datatype, double[][]? rows = null)
     {
-        var data = s_rows.SelectMany(r => r).Select(v => datatype == "FP32" ? (double)(float)v : v);
+        rows ??= s_rows;
+        var data = rows.SelectMany(r => r).Select(v => datatype == "FP32" ? (double)(float)v : v);
         var response = await _client.PostAsync(Infer, ServiceApi.JsonBody(JsonSerializer.Serialize(new
         {
-            inputs = new[] { new { name = "input0", shape = new[] { s_rows.Length, 2 }, datatype = "FP64", data } },
+            inputs = new[] { new { name = "input0", shape = new[] { rows.Length, 2 }, datatype = "FP64", data } },
         })));
         var answer = await ServiceApi.ExpectAsync(response, HttpStatusCode.OK);
         return [.. answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetDouble())];

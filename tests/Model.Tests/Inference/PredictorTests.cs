@@ -70,6 +70,35 @@ public sealed class PredictorTests
         Assert.True(batched.Distinct().Count() > rowCount / 2, "predictions should vary with the input");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Plain_numbers_get_the_same_bits_as_feature_values(bool seedModel)
+    {
+        // The seed model standardises with its training mean and std; the random one has five features and batch norm.
+        var model = seedModel ? TestData.SeedModel : RandomModel.Create(new NetworkSpec(1, 1, 5, [9, 3], Activation.Relu, BatchNorm: true), 5);
+        var predictor = new Predictor(model);
+        var width = model.Manifest.Features.Count;
+        const int rowCount = 1001; // whole blocks, a partial one and a partial vector
+        var random = new Random(9);
+        var doubles = Enumerable.Range(0, rowCount * width).Select(i => i % 97 == 0 ? double.NaN : (random.NextDouble() * 6) - 3).ToArray();
+        var floats = doubles.Select(d => (float)d).ToArray();
+        static FeatureValue Value(double d) => double.IsNaN(d) ? FeatureValue.Missing : FeatureValue.FromNumber(d);
+
+        var fromFloatValues = new double[rowCount];
+        predictor.Predict(floats.Select(f => Value(f)).ToArray(), rowCount, fromFloatValues);
+        var fromFloats = new double[rowCount];
+        predictor.PredictNumbers<float>(floats, rowCount, fromFloats);
+        var fromDoubleValues = new double[rowCount];
+        predictor.Predict(doubles.Select(Value).ToArray(), rowCount, fromDoubleValues);
+        var fromDoubles = new double[rowCount];
+        predictor.PredictNumbers<double>(doubles, rowCount, fromDoubles);
+
+        Assert.Equal(fromFloatValues, fromFloats);
+        Assert.Equal(fromDoubleValues, fromDoubles);
+        Assert.True(fromDoubles.Distinct().Count() > rowCount / 2, "predictions should vary with the input");
+    }
+
     [Fact]
     public void A_missing_value_is_imputed_with_the_value_fitted_for_its_feature()
     {

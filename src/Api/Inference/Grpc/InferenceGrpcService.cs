@@ -1,7 +1,9 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
+using ModelService.Api.Errors;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
 
@@ -58,7 +60,7 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
             server.Statistics.RecordSuccess(model.Manifest.Id, input.RowCount, timer);
             return Task.FromResult(response);
         }
-        catch (InferException e)
+        catch (ApiProblemException e)
         {
             server.Statistics.RecordFailure(model.Manifest.Id, timer);
             var code = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusCode.ResourceExhausted : StatusCode.InvalidArgument;
@@ -77,32 +79,29 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
     {
         if (request.Inputs.Count != 1)
         {
-            throw InferException.Bad($"'inputs' must hold exactly one tensor named '{InferTensors.InputName}'.");
+            throw InferErrors.Bad($"'inputs' must hold exactly one tensor named '{InferTensors.InputName}'.");
         }
         foreach (var output in request.Outputs)
         {
             if (output.Name != InferTensors.OutputName)
             {
-                throw InferException.Bad($"Unknown output '{output.Name}' requested; this model has one output, '{InferTensors.OutputName}'.");
+                throw InferErrors.Bad($"Unknown output '{output.Name}' requested; this model has one output, '{InferTensors.OutputName}'.");
             }
         }
         var tensor = request.Inputs[0];
         var rows = InferTensors.CheckInput(tensor.Name, tensor.Datatype, tensor.Shape, model, server.MaxRows);
+        if (request.RawInputContents.Count > 0)
+        {
+            if (request.RawInputContents.Count != 1 || tensor.Contents is { } typed && !IsEmpty(typed))
+            {
+                throw InferErrors.Bad("Send the input either in 'raw_input_contents' (one entry) or in 'contents', not both.");
+            }
+            return InferTensors.FromRaw(request.RawInputContents[0].Memory, tensor.Datatype, rows, model);
+        }
         var input = new InputTensor(rows, model.Features.Count);
         try
         {
-            if (request.RawInputContents.Count > 0)
-            {
-                if (request.RawInputContents.Count != 1 || tensor.Contents is { } typed && !IsEmpty(typed))
-                {
-                    throw InferException.Bad("Send the input either in 'raw_input_contents' (one entry) or in 'contents', not both.");
-                }
-                InferTensors.ReadRaw(request.RawInputContents[0].Span, tensor.Datatype, model, input);
-            }
-            else
-            {
-                ReadTyped(tensor.Contents ?? new InferTensorContents(), tensor.Datatype, model, input);
-            }
+            ReadTyped(tensor.Contents ?? new InferTensorContents(), tensor.Datatype, model, input);
             return input;
         }
         catch
@@ -123,7 +122,7 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
         };
         if (count != values.Length)
         {
-            throw InferException.Bad($"'{InferTensors.InputName}' has shape [{input.RowCount}, {model.Features.Count}] so its "
+            throw InferErrors.Bad($"'{InferTensors.InputName}' has shape [{input.RowCount}, {model.Features.Count}] so its "
                 + $"{datatype} contents need {values.Length} values; got {count}.");
         }
         for (var i = 0; i < values.Length; i++)
@@ -145,7 +144,7 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
         }
         catch (ArgumentException)
         {
-            throw InferException.Bad($"Element {index} of '{InferTensors.InputName}' is not valid UTF-8.");
+            throw InferErrors.Bad($"Element {index} of '{InferTensors.InputName}' is not valid UTF-8.");
         }
     }
 
@@ -161,18 +160,27 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
         };
         if (request.RawInputContents.Count > 0)
         {
-            var raw = new byte[rows * sizeof(double)];
-            for (var r = 0; r < rows; r++)
-            {
-                BinaryPrimitives.WriteDoubleLittleEndian(raw.AsSpan(r * sizeof(double)), predictions[r]);
-            }
-            response.RawOutputContents.Add(UnsafeByteOperations.UnsafeWrap(raw));
+            response.RawOutputContents.Add(LittleEndian(predictions.AsSpan(0, rows)));
         }
         else
         {
             output.Contents = new InferTensorContents { Fp64Contents = { new ArraySegment<double>(predictions, 0, rows) } };
         }
         return response;
+    }
+
+    private static ByteString LittleEndian(ReadOnlySpan<double> values)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            return ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+        }
+        var raw = new byte[values.Length * sizeof(double)];
+        for (var r = 0; r < values.Length; r++)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(raw.AsSpan(r * sizeof(double)), values[r]);
+        }
+        return UnsafeByteOperations.UnsafeWrap(raw);
     }
 
     private static bool IsEmpty(InferTensorContents contents) =>
