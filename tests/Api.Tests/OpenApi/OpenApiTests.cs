@@ -34,7 +34,8 @@ public sealed class OpenApiTests(ModelServiceFactory factory) : IClassFixture<Mo
                 if (operation.Value.TryGetProperty("requestBody", out var body))
                 {
                     Assert.All(body.GetProperty("content").EnumerateObject(),
-                        media => Assert.True(media.Value.TryGetProperty("example", out _), $"{name} {media.Name} has no example"));
+                        media => Assert.True(media.Value.TryGetProperty("example", out _) || media.Value.TryGetProperty("examples", out _),
+                            $"{name} {media.Name} has no example"));
                 }
             }
         }

@@ -131,7 +131,10 @@ internal static class StackedLoop
         var rows = order.narrow(1, start, count).reshape(-1);
         var inputs = state.TrainInputs.index_select(0, rows).view(trials, count * network.Spec.Positions, network.Spec.InputChannels);
         var targets = state.TrainTargets.index_select(0, rows).view(trials, count, 1);
-        var losses = network.Forward(inputs, training: true).sub(targets).square().mean([1, 2]);
+        // diff * diff, not square(): square() builds its exponent as a temporary Scalar that a collection can finalise
+        // while LibTorch still reads it.
+        var diff = network.Forward(inputs, training: true).sub(targets);
+        var losses = diff.mul(diff).mean([1, 2]);
         network.ZeroGradients();
         losses.sum().backward();
         state.Optimizer.Step(network.FlatData, network.FlatGradient);
@@ -152,7 +155,8 @@ internal static class StackedLoop
             using var scope = NewDisposeScope();
             var count = Math.Min(chunk, rows - start);
             var x = inputs.narrow(1, start, count).reshape(trials, count * network.Spec.Positions, network.Spec.InputChannels);
-            var errors = network.Forward(x, training: false).sub(targets.narrow(1, start, count)).square().sum([1, 2]);
+            var diff = network.Forward(x, training: false).sub(targets.narrow(1, start, count));
+            var errors = diff.mul(diff).sum([1, 2]);
             var values = errors.data<float>();
             for (var k = 0; k < trials; k++)
             {
