@@ -95,7 +95,8 @@ public sealed class OperationsTests : IClassFixture<ModelServiceFactory>
                 if (operation.Value.TryGetProperty("requestBody", out var body))
                 {
                     Assert.All(body.GetProperty("content").EnumerateObject(),
-                        media => Assert.True(media.Value.TryGetProperty("example", out _), $"{name} {media.Name} has no example"));
+                        media => Assert.True(media.Value.TryGetProperty("example", out _) || media.Value.TryGetProperty("examples", out _),
+                            $"{name} {media.Name} has no example"));
                 }
             }
         }
