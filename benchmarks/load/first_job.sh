@@ -8,6 +8,7 @@
 # are the medians' ratios and, because the machine's speed drifts, the median of each round's ratio against that round's
 # better PyTorch run. The service's training thread runs at normal priority here, as PyTorch's does: under the
 # default SCHED_IDLE any other work on the machine (a compile, another benchmark) would be measured instead of training.
+# Writes are open (Auth:AllowAnonymousWrites), as for a trusted local client: Production otherwise requires a key.
 # Usage (from anywhere): bash benchmarks/load/first_job.sh   Environment: RUNS (5), PORT (5103), TORCH_TIMEOUT (120).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,7 +43,7 @@ first_job() {
     shift
     started=$(now_ms)
     (cd "$work/api" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$URL Storage__Root="$(mktemp -d -p "$work")" \
-        Serilog__MinimumLevel__Default=Warning Training__IdleScheduling=false Training__Niceness=0 "$@" dotnet ModelService.Api.dll >"$work/service.log" 2>&1) &
+        Serilog__MinimumLevel__Default=Warning Training__IdleScheduling=false Training__Niceness=0 Auth__AllowAnonymousWrites=true "$@" dotnet ModelService.Api.dll >"$work/service.log" 2>&1) &
     service_pid=$!
     for _ in $(seq 1 3000); do
         if [[ $(curl -s -o /dev/null -w '%{http_code}' "$URL/health/ready") == 200 ]]; then ready=$(( $(now_ms) - started )); break; fi

@@ -40,14 +40,14 @@ internal static class SweepPlanner
         {
             Error("folds", $"'folds' must be at most {limits.MaxFolds} (Sweeps:MaxFolds).");
         }
-        var trialCount = request.Grid is { } grid ? GridAxes(grid).Aggregate(1L, (n, axis) => Math.Min(n * axis.Count, int.MaxValue))
+        var trialCount = request.Grid is { } grid ? SweepTrials.GridAxes(grid).Aggregate(1L, (n, axis) => Math.Min(n * axis.Count, int.MaxValue))
             : request.Random?.Trials ?? 0;
         if (trialCount > limits.MaxTrials)
         {
             Error(request.Grid is null ? "random.trials" : "grid",
                 $"The sweep has {trialCount} trials; at most {limits.MaxTrials} are allowed (Sweeps:MaxTrials).");
         }
-        foreach (var axis in request.Grid is { } g ? GridAxes(g) : [])
+        foreach (var axis in request.Grid is { } g ? SweepTrials.GridAxes(g) : [])
         {
             if (axis.Count == 0)
             {
@@ -74,7 +74,7 @@ internal static class SweepPlanner
             Features = request.Features ?? request.Base?.Features,
             Activate = false,
         };
-        var (trials, varied) = request.Grid is { } gridForm ? Expand(shared, gridForm) : Draw(shared, request.Random!);
+        var (trials, varied) = request.Grid is { } gridForm ? SweepTrials.Expand(shared, gridForm) : SweepTrials.Draw(shared, request.Random!);
         var normalised = new List<TrainingRequest>(trials.Count);
         for (var i = 0; i < trials.Count && errors.Count == 0; i++)
         {
@@ -95,6 +95,11 @@ internal static class SweepPlanner
             return (null, errors);
         }
 
+        if (request.Folds is null && normalised[0].ValidationFraction <= 0)
+        {
+            Error("base.validationFraction", "Without folds each trial is scored on its validation rows: give a validationFraction above 0, or folds.");
+            return (null, errors);
+        }
         var plan = new SweepPlan(request with { Base = shared, DatasetId = shared.DatasetId, Target = shared.Target,
             Features = normalised[0].Features }, normalised, varied);
         CheckTotals(plan, dataset, training, limits, form, Error);
@@ -156,112 +161,6 @@ internal static class SweepPlanner
         return features.Sum(f => columns[f].Type == ColumnType.Numeric ? 1 : (int)(columns[f].DistinctCount ?? 1));
     }
 
-    private sealed record Axis(string Field, int Count, Func<TrainingRequest, int, TrainingRequest> Apply);
-
-    private static List<Axis> GridAxes(SweepGrid grid)
-    {
-        var axes = new List<Axis>();
-        void Add<T>(string field, IReadOnlyList<T>? values, Func<TrainingRequest, T, TrainingRequest> apply)
-        {
-            if (values is not null)
-            {
-                axes.Add(new Axis(field, values.Count, (request, i) => apply(request, values[i])));
-            }
-        }
-        Add("learningRate", grid.LearningRate, (r, v) => r with { LearningRate = v });
-        Add("weightDecay", grid.WeightDecay, (r, v) => r with { WeightDecay = v });
-        Add("hiddenChannels", grid.HiddenChannels, (r, v) => r with { HiddenChannels = v });
-        Add("activation", grid.Activation, (r, v) => r with { Activation = v });
-        Add("dropout", grid.Dropout, (r, v) => r with { Dropout = v });
-        Add("batchSize", grid.BatchSize, (r, v) => r with { BatchSize = v });
-        Add("optimizer", grid.Optimizer, (r, v) => r with { Optimizer = v });
-        Add("epochs", grid.Epochs, (r, v) => r with { Epochs = v });
-        Add("seed", grid.Seed, (r, v) => r with { Seed = v });
-        return axes;
-    }
-
-    /// <summary>Every combination, the first axis varying slowest; called only once the count is within the limit.</summary>
-    private static (List<TrainingRequest>, IReadOnlyList<string>) Expand(TrainingRequest shared, SweepGrid grid)
-    {
-        var axes = GridAxes(grid);
-        var count = axes.Aggregate(1, (n, axis) => n * axis.Count);
-        var trials = new List<TrainingRequest>(count);
-        for (var index = 0; index < count; index++)
-        {
-            var trial = shared;
-            var rest = index;
-            for (var a = axes.Count - 1; a >= 0; a--)
-            {
-                trial = axes[a].Apply(trial, rest % axes[a].Count);
-                rest /= axes[a].Count;
-            }
-            trials.Add(trial);
-        }
-        return (trials, axes.Select(a => a.Field).ToArray());
-    }
-
-    private static (List<TrainingRequest>, IReadOnlyList<string>) Draw(TrainingRequest shared, SweepRandom random)
-    {
-        var rng = new Random(random.Seed);
-        double LogUniform(SweepInterval range) => Math.Exp(Math.Log(range.Min) + (rng.NextDouble() * (Math.Log(range.Max) - Math.Log(range.Min))));
-        T Pick<T>(IReadOnlyList<T> values) => values[rng.Next(values.Count)];
-        var varied = new List<string>();
-        void Mark(string field, object? range)
-        {
-            if (range is not null)
-            {
-                varied.Add(field);
-            }
-        }
-        Mark("learningRate", random.LearningRate);
-        Mark("weightDecay", random.WeightDecay);
-        Mark("hiddenChannels", random.HiddenChannels);
-        Mark("activation", random.Activation);
-        Mark("dropout", random.Dropout);
-        Mark("batchSize", random.BatchSize);
-        Mark("optimizer", random.Optimizer);
-        Mark("epochs", random.Epochs);
-        var trials = new List<TrainingRequest>(random.Trials);
-        for (var i = 0; i < random.Trials; i++)
-        {
-            var trial = shared;
-            if (random.LearningRate is { } lr)
-            {
-                trial = trial with { LearningRate = LogUniform(lr) };
-            }
-            if (random.WeightDecay is { } wd)
-            {
-                trial = trial with { WeightDecay = LogUniform(wd) };
-            }
-            if (random.HiddenChannels is { } hidden)
-            {
-                trial = trial with { HiddenChannels = Pick(hidden) };
-            }
-            if (random.Activation is { } activation)
-            {
-                trial = trial with { Activation = Pick(activation) };
-            }
-            if (random.Dropout is { } dropout)
-            {
-                trial = trial with { Dropout = dropout.Min + (rng.NextDouble() * (dropout.Max - dropout.Min)) };
-            }
-            if (random.BatchSize is { } batch)
-            {
-                trial = trial with { BatchSize = Pick(batch) };
-            }
-            if (random.Optimizer is { } optimizer)
-            {
-                trial = trial with { Optimizer = Pick(optimizer) };
-            }
-            if (random.Epochs is { } epochs)
-            {
-                trial = trial with { Epochs = rng.Next(epochs.Min, epochs.Max + 1) };
-            }
-            trials.Add(trial);
-        }
-        return (trials, varied);
-    }
-
     private static void CheckRandom(SweepRandom random, Action<string, string> error)
     {
         void LogRange(string field, SweepInterval? range)
@@ -295,25 +194,23 @@ internal static class SweepPlanner
     }
 
     /// <summary>A trial's range rules: the same attributes that minimal-API validation checks on a job's request.</summary>
-    private static IEnumerable<(string Field, string Message)> Ranges(TrainingRequest trial)
-    {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(trial, new ValidationContext(trial), results, validateAllProperties: true);
-        return results.SelectMany(r => r.MemberNames.Select(m => (JsonNamingPolicy.CamelCase.ConvertName(m), r.ErrorMessage ?? "is out of range.")));
-    }
+    private static IEnumerable<(string Field, string Message)> Ranges(TrainingRequest trial) =>
+        Violations(trial).Select(v => (v.Field, v.Message ?? $"'{v.Field}' is out of range."));
 
     /// <summary>The [Range] attributes of <paramref name="value"/>'s properties, reported under their JSON names.</summary>
     private static void Annotations(object value, string prefix, Action<string, string> error)
     {
+        foreach (var (field, message) in Violations(value))
+        {
+            error(prefix + field, $"'{prefix + field}' {message}.");
+        }
+    }
+
+    /// <summary>What the data annotations of <paramref name="value"/> (and its IValidatableObject rules) refuse, by JSON name.</summary>
+    private static IEnumerable<(string Field, string? Message)> Violations(object value)
+    {
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
-        foreach (var result in results)
-        {
-            foreach (var member in result.MemberNames)
-            {
-                var name = prefix + JsonNamingPolicy.CamelCase.ConvertName(member);
-                error(name, $"'{name}' {result.ErrorMessage}.");
-            }
-        }
+        return results.SelectMany(r => r.MemberNames.Select(m => (JsonNamingPolicy.CamelCase.ConvertName(m), r.ErrorMessage)));
     }
 }

@@ -24,7 +24,7 @@ internal sealed class SweepRunner(
     public const string SweepIdTag = "sweepId";
     public const string TrialTag = "trial";
 
-    /// <summary>Progress is written at most this often, and whenever a trial ends.</summary>
+    /// <summary>Progress (epochs and the trials' scores) is written at most this often, and once more when training ends.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     public Func<bool> Run(JobLease lease, CancellationToken cancellationToken)
@@ -85,7 +85,6 @@ internal sealed class SweepRunner(
             if (runs.All(r => scores[r] is not null || errors[r] is not null))
             {
                 events.Publish(lease.JobId, SweepEventItems.TrialEnd(finished.Trial, Outcome(), runs));
-                TryRecord();
             }
         }
 

@@ -109,6 +109,7 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
     [InlineData("""{"grid": {"learningRate": []}}""", "grid.learningRate")]
     [InlineData("""{"random": {"trials": 2, "weightDecay": {"min": 0, "max": 0.1}}}""", "random.weightDecay")]
     [InlineData("""{"keep": 3, "grid": {"learningRate": [0.01, 0.1]}}""", "keep")]
+    [InlineData("""{"base": {"validationFraction": 0}, "grid": {"learningRate": [0.01]}}""", "base.validationFraction")]
     [InlineData("""{"grid": {"learningRate": [0.01]}, "shuffle": true}""", "shuffle")]
     public async Task A_bad_sweep_is_a_400_naming_the_field_and_queues_nothing(string fields, string field)
     {
@@ -117,13 +118,13 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
         body["datasetId"] = JsonSerializer.SerializeToElement(datasetId);
         body["target"] = JsonSerializer.SerializeToElement("price");
         var sweepsBefore = (await _client.GetJsonAsync("/api/v1/sweeps")).GetArrayLength();
-        var modelsBefore = (await _client.GetJsonAsync("/api/v1/models")).GetArrayLength();
+        var jobsBefore = (await _client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength();
 
         var response = await _client.PostAsJsonAsync("/api/v1/sweeps", body);
 
         await ServiceApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Equal(sweepsBefore, (await _client.GetJsonAsync("/api/v1/sweeps")).GetArrayLength());
-        Assert.Equal(modelsBefore, (await _client.GetJsonAsync("/api/v1/models")).GetArrayLength());
+        Assert.Equal(jobsBefore, (await _client.GetJsonAsync("/api/v1/training-jobs")).GetArrayLength());
     }
 
     [Fact]
@@ -159,7 +160,6 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
     public async Task A_cancelled_sweep_stops_keeps_no_model_and_cannot_be_cancelled_twice()
     {
         var datasetId = await UploadAsync(2000, seed: 15);
-        var modelsBefore = (await _client.GetJsonAsync("/api/v1/models")).GetArrayLength();
         var sweep = await SubmitAsync(new
         {
             datasetId, target = "price", @base = new { epochs = 500, batchSize = 8 },
@@ -173,7 +173,8 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
 
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
         Assert.All(cancelled.GetProperty("trials").EnumerateArray(), t => Assert.Equal("cancelled", t.GetProperty("status").GetString()));
-        Assert.Equal(modelsBefore, (await _client.GetJsonAsync("/api/v1/models")).GetArrayLength());
+        Assert.DoesNotContain((await _client.GetJsonAsync("/api/v1/models")).EnumerateArray(),
+            m => m.GetProperty("tags") is { ValueKind: JsonValueKind.Object } tags && tags.TryGetProperty("sweepId", out var sweepId) && sweepId.GetString() == id);
         await ServiceApi.ExpectProblemAsync(await _client.PostAsync(new Uri($"/api/v1/sweeps/{id}/cancel", UriKind.Relative), null), HttpStatusCode.Conflict);
     }
 
@@ -203,6 +204,23 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
         Assert.Equal(2, end.Data.GetProperty("leaderboard").GetArrayLength());
         var stored = await _client.GetJsonAsync($"/api/v1/sweeps/{id}");
         Assert.Equal(stored.GetProperty("bestModelId").GetString(), end.Data.GetProperty("bestModelId").GetString());
+    }
+
+    [Fact]
+    public async Task Swagger_offers_a_grid_and_a_random_example_that_the_service_accepts()
+    {
+        var datasetId = await UploadAsync(60, seed: 18);
+        var document = await _client.GetJsonAsync("/swagger/v1/swagger.json");
+        var examples = document.GetProperty("paths").GetProperty("/api/v1/sweeps").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+
+        foreach (var name in new[] { "grid", "random" })
+        {
+            var body = examples.GetProperty(name).GetProperty("value").GetRawText().Replace("ds_replace_me_", datasetId, StringComparison.Ordinal);
+            var response = await _client.PostAsync(new Uri("/api/v1/sweeps", UriKind.Relative), ServiceApi.JsonBody(body));
+            var sweep = await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted);
+            Assert.Equal(name == "grid" ? 16 : 8, sweep.GetProperty("trials").GetArrayLength());
+        }
     }
 
     private async Task<string> UploadAsync(int rows, int seed) =>
