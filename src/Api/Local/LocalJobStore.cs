@@ -10,7 +10,8 @@ namespace ModelService.Api.Local;
 
 /// <summary>Training jobs in SQLite (<c>jobs.db</c>, WAL). Every state change is a conditional update, so two callers
 /// racing over one job (a cancel and the worker starting it, say) cannot both win; a worker's writes are conditional
-/// on its attempt still holding the lease.</summary>
+/// on its attempt still holding the lease. One file (sweeps aside) because every statement shares the lock, the lease
+/// clause and the row mapping; split, each half would need the other's private helpers.</summary>
 internal sealed partial class LocalJobStore(StoragePaths paths, LocalStoreLock storeLock, LocalModelStore models, StoreSignals signals,
     TimeProvider clock) : IJobStore
 {

@@ -12,7 +12,8 @@ namespace ModelService.Api.Training;
 /// (Training:IdleScheduling and Training:Niceness) so that it does not take the CPU from them either. While a job runs
 /// its lease is renewed every Training:PollMilliseconds; a cancel requested on any process stops it, and a lost lease
 /// stops it without recording anything. On shutdown the running job is handed back to the queue. A sweep is a job of its
-/// own kind (its id says so) and runs here as one unit, through <see cref="SweepRunner"/>.</summary>
+/// own kind (its id says so) and runs here as one unit, through <see cref="SweepRunner"/>. Claim, lease, cancel and
+/// hand-back are one state machine, so they stay in one file.</summary>
 internal sealed partial class TrainingWorker(
     IJobStore jobs, TrainingJobRunner runner, SweepRunner sweeps, ModelRegistry models, TrainingEvents events, SweepEvents sweepEvents,
     StoreSignals signals,

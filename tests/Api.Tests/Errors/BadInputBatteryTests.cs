@@ -10,7 +10,8 @@ namespace ModelService.Api.Tests.Errors;
 /// <summary>One bad request: where it goes, what it carries and the problem it must get back. Paths and bodies may
 /// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model) and {job} (a finished
 /// job). <see cref="Field"/> is the key the problem's errors must name, when one applies. The same list drives
-/// scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>).</summary>
+/// scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>). The file is long because
+/// it is the case list: one line per bad request, in one place on purpose.</summary>
 public sealed record BadInput(string Name, string Method, string Path, int Status, string? Field = null,
     string? ContentType = null, byte[]? Body = null, string? Key = ModelServiceFactory.ApiKey)
 {

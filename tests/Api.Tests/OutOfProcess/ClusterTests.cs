@@ -9,7 +9,8 @@ using Xunit.Abstractions;
 namespace ModelService.Api.Tests.OutOfProcess;
 
 /// <summary>Two API replicas (Training:RunJobs off) and two workers, each its own OS process, started at once on one
-/// empty PostgreSQL database of a private cluster (so the database can be restarted without disturbing other tests).</summary>
+/// empty PostgreSQL database of a private cluster (so the database can be restarted without disturbing other tests). Fixture and tests share one file: the
+/// fixture exists only for these tests.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int LeaseSeconds = 3;

@@ -12,7 +12,7 @@ namespace ModelService.Api.Tests.Predictions;
 
 /// <summary>Large prediction requests are parsed, scored and formatted in slices on several cores. Here every body is
 /// sliced (Predictions:ParallelMinBytes = 1) and compared with the same body read sequentially: the answers, and the
-/// problems for bad bodies, must be the same.</summary>
+/// problems for bad bodies, must be the same. Long because it holds the body corpus the comparison runs over.</summary>
 public sealed class SlicedPredictionTests(SlicedPredictionTests.Hosts hosts) : IClassFixture<SlicedPredictionTests.Hosts>
 {
     private readonly ModelServiceFactory _sliced = hosts.Sliced;

@@ -10,7 +10,8 @@ using ModelService.Model.Artifacts;
 namespace ModelService.Api.Tests.Storage;
 
 /// <summary>What every storage provider promises, run unchanged against each (the subclasses below). Each test gets a
-/// fresh store; the service runs with Training:RunJobs off, so the tests play the workers.</summary>
+/// fresh store; the service runs with Training:RunJobs off, so the tests play the workers. One file so that a new
+/// provider gets every promise by adding one subclass.</summary>
 #pragma warning disable CA1001 // The factory is disposed by DisposeAsync (IAsyncLifetime).
 public abstract class StoreContractTests : IAsyncLifetime
 #pragma warning restore CA1001
