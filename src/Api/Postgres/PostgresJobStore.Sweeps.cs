@@ -13,8 +13,7 @@ namespace ModelService.Api.Postgres;
 /// <c>outcome</c>) and per-run histories in <c>sweep_epochs</c>; the queue, leases and fencing are the jobs'.</summary>
 internal sealed partial class PostgresJobStore : ISweepStore
 {
-    private const string SweepColumns =
-        "id, status, created_at, started_at, finished_at, payload, epoch, epochs, outcome, model_id, error, attempts, worker";
+    private const string SweepColumns = SweepRows.Columns;
 
     public SweepCreation CreateSweep(SweepPlan plan, int queueCapacity)
     {
@@ -50,14 +49,9 @@ internal sealed partial class PostgresJobStore : ISweepStore
             return null;
         }
         using var command = PostgresDatabase.Command(connection,
-            "SELECT run, epoch, train_loss, validation_loss FROM sweep_epochs WHERE job_id = $1 ORDER BY run, epoch", id);
+            $"SELECT {SweepRows.EpochColumns} FROM sweep_epochs WHERE job_id = $1 ORDER BY run, epoch", id);
         using var reader = command.ExecuteReader();
-        var epochs = new List<RunEpoch>();
-        while (reader.Read())
-        {
-            epochs.Add(new RunEpoch(reader.GetInt32(0), reader.GetInt32(1), reader.GetDouble(2), JobRows.NullableDouble(reader, 3)));
-        }
-        return sweep with { Epochs = epochs };
+        return sweep with { Epochs = SweepRows.Epochs(reader) };
     });
 
     public IReadOnlyList<SweepJob> ListSweeps(JobStatus? status, int limit) => db.Run(connection => status is null
@@ -113,20 +107,7 @@ internal sealed partial class PostgresJobStore : ISweepStore
         var sweeps = new List<SweepJob>();
         while (reader.Read())
         {
-            sweeps.Add(new SweepJob(
-                reader.GetString(0),
-                WireNames.Parse<JobStatus>(reader.GetString(1)),
-                PostgresDatabase.ReadTime(reader, 2)!.Value,
-                PostgresDatabase.ReadTime(reader, 3),
-                PostgresDatabase.ReadTime(reader, 4),
-                JsonSerializer.Deserialize(reader.GetString(5), ApiJsonContext.Default.SweepPlan)!,
-                new JobProgress(reader.GetInt32(6), reader.GetInt32(7), null, null),
-                [],
-                reader.IsDBNull(8) ? null : JsonSerializer.Deserialize(reader.GetString(8), ApiJsonContext.Default.SweepOutcome),
-                reader.IsDBNull(9) ? null : reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.GetInt32(11),
-                reader.IsDBNull(12) ? null : reader.GetString(12)));
+            sweeps.Add(SweepRows.Read(reader, static (row, i) => PostgresDatabase.ReadTime((NpgsqlDataReader)row, i)));
         }
         return sweeps;
     }
