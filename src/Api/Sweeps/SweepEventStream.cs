@@ -139,7 +139,7 @@ internal static class SweepEventStream
         Stopping,
     }
 
-    private static async Task<Wake> WaitAsync(SweepEvents.Subscription subscription, CancellationToken stopping, CancellationToken cancellationToken)
+    private static async Task<Wake> WaitAsync(EventFeeds<SseItem<string>>.Subscription subscription, CancellationToken stopping, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         timeout.CancelAfter(StoreCheckInterval);

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
@@ -12,89 +11,18 @@ internal sealed record EpochEvent(int Epoch, int? Epochs, double TrainLoss, doub
 /// has its history.</summary>
 internal sealed class TrainingEvents(TrainingTelemetry telemetry)
 {
-    private readonly Dictionary<string, JobFeed> _feeds = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
+    private readonly EventFeeds<EpochEvent> _feeds = new();
 
-    public void PublishEpoch(string jobId, EpochProgress progress)
+    public void PublishEpoch(string jobId, EpochProgress progress) => _feeds.Publish(jobId, history =>
     {
-        var item = new EpochEvent(progress.Epoch, progress.Epochs, progress.TrainLoss, progress.ValidationLoss,
-            progress.Elapsed.TotalSeconds);
-        lock (_lock)
-        {
-            var feed = Feed(jobId);
-            var previous = feed.History.Count > 0 ? feed.History[^1].ElapsedSeconds ?? 0 : 0;
-            telemetry.RecordEpoch(TimeSpan.FromSeconds(progress.Elapsed.TotalSeconds - previous));
-            feed.History.Add(item);
-            foreach (var follower in feed.Followers)
-            {
-                follower.Writer.TryWrite(item);
-            }
-        }
-    }
+        var previous = history.Count > 0 ? history[^1].ElapsedSeconds ?? 0 : 0;
+        telemetry.RecordEpoch(TimeSpan.FromSeconds(progress.Elapsed.TotalSeconds - previous));
+        return new EpochEvent(progress.Epoch, progress.Epochs, progress.TrainLoss, progress.ValidationLoss, progress.Elapsed.TotalSeconds);
+    });
 
     /// <summary>The job has ended (its outcome is in the job database): followers' streams end and the buffer goes.</summary>
-    public void Complete(string jobId)
-    {
-        lock (_lock)
-        {
-            if (_feeds.Remove(jobId, out var feed))
-            {
-                foreach (var follower in feed.Followers)
-                {
-                    follower.Writer.TryComplete();
-                }
-            }
-        }
-    }
+    public void Complete(string jobId) => _feeds.Complete(jobId);
 
     /// <summary>Epochs published so far and a reader of those to come; dispose the subscription to stop following.</summary>
-    public Subscription Follow(string jobId)
-    {
-        var channel = Channel.CreateUnbounded<EpochEvent>(new UnboundedChannelOptions { SingleReader = true });
-        lock (_lock)
-        {
-            var feed = Feed(jobId);
-            feed.Followers.Add(channel);
-            return new Subscription([.. feed.History], channel.Reader, () => Unfollow(jobId, channel));
-        }
-    }
-
-    private void Unfollow(string jobId, Channel<EpochEvent> channel)
-    {
-        lock (_lock)
-        {
-            if (_feeds.TryGetValue(jobId, out var feed) && feed.Followers.Remove(channel) && feed.Followers.Count == 0
-                && feed.History.Count == 0)
-            {
-                // A follower of a job that never published (it was cancelled while queued, say) leaves nothing behind.
-                _feeds.Remove(jobId);
-            }
-        }
-    }
-
-    private JobFeed Feed(string jobId)
-    {
-        if (!_feeds.TryGetValue(jobId, out var feed))
-        {
-            _feeds[jobId] = feed = new JobFeed();
-        }
-        return feed;
-    }
-
-    private sealed class JobFeed
-    {
-        public List<EpochEvent> History { get; } = [];
-
-        public List<Channel<EpochEvent>> Followers { get; } = [];
-    }
-
-    internal sealed class Subscription(IReadOnlyList<EpochEvent> history, ChannelReader<EpochEvent> reader, Action unfollow)
-        : IDisposable
-    {
-        public IReadOnlyList<EpochEvent> History { get; } = history;
-
-        public ChannelReader<EpochEvent> Reader { get; } = reader;
-
-        public void Dispose() => unfollow();
-    }
+    public EventFeeds<EpochEvent>.Subscription Follow(string jobId) => _feeds.Follow(jobId);
 }
