@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using ModelService.Api.Json;
 using ModelService.Model.Network;
 using ModelService.Model.Serialization;
 using ModelService.Model.Training;
@@ -12,6 +13,7 @@ namespace ModelService.Api.Training;
 /// validation; the rules that need the dataset or the configured limits are in <see cref="TrainingRequestValidator"/>.
 /// A stored job holds the request with <see cref="Features"/> filled in.</summary>
 // Public because .NET 10's validation generator only picks up public types.
+[NullMeansDefault]
 public sealed record TrainingRequest : IValidatableObject
 {
     [Required(ErrorMessage = "'datasetId' is required.")]
@@ -61,15 +63,10 @@ public sealed record TrainingRequest : IValidatableObject
     /// <summary>Whether the finished model becomes the active one.</summary>
     public bool Activate { get; set; } = true;
 
-    /// <summary>Each hidden width in range, reported by its index (an attribute names only the whole list). A list sent as
-    /// null is refused here rather than by [Required], which would document the field as required.</summary>
+    /// <summary>Each hidden width in range, reported by its index (an attribute names only the whole list).</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HiddenChannels is null)
-        {
-            yield return new ValidationResult("'hiddenChannels' cannot be null; leave it out for the default.", ["hiddenChannels"]);
-        }
-        var hidden = HiddenChannels ?? [];
+        var hidden = HiddenChannels;
         for (var i = 0; i < hidden.Count; i++)
         {
             if (hidden[i] is < 1 or > TrainingLimits.MaxLayerWidth)

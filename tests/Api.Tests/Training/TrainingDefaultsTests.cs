@@ -57,6 +57,16 @@ public sealed partial class TrainingDefaultsTests : IClassFixture<ModelServiceFa
             var used = s_inModel[d.Key](model);
             Assert.True(Same(d.Value, used), $"{d.Key}: documented {d.Value?.ToJsonString() ?? "null"}, the model has {used?.ToJsonString() ?? "null"}");
         });
+
+        // A generated client sends unset fields as null: that is the default too.
+        var nulls = new JsonObject { ["datasetId"] = datasetId, ["target"] = "price" };
+        foreach (var key in inDocs.Keys)
+        {
+            nulls[key] = null;
+        }
+        var sentNulls = (await client.SubmitAsync(nulls)).GetProperty("request");
+        Assert.All(inDocs, d => Assert.True(Same(d.Value, Node(sentNulls.GetProperty(d.Key))),
+            $"{d.Key}: documented {d.Value?.ToJsonString() ?? "null"}, a request sending null got {sentNulls.GetProperty(d.Key)}"));
     }
 
     [Fact]

@@ -114,9 +114,6 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         { """{"datasetId": "@", "target": "price", "weightDecay": -1}""", "weightDecay" },
         { """{"datasetId": "@", "target": "price", "epoch": 5}""", "epoch" },
         { """{"datasetId": "@", "target": "price", "epochs": 2.5}""", "epochs" },
-        { """{"datasetId": "@", "target": "price", "epochs": null}""", "epochs" },
-        { """{"datasetId": "@", "target": "price", "hiddenChannels": null}""", "hiddenChannels" },
-        { """{"datasetId": "@", "target": "price", "activation": null}""", "activation" },
     };
 
     [Theory]
