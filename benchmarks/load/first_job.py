@@ -25,12 +25,8 @@ def run_job(client, dataset_id):
     job = client.call("POST", "/api/v1/training-jobs", json.dumps({
         "datasetId": dataset_id, "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
         "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": False}).encode())
-    while job["status"] in ("queued", "running"):
-        time.sleep(0.01)
-        job = client.call("GET", f"/api/v1/training-jobs/{job['id']}")
+    job = client.wait(f"/api/v1/training-jobs/{job['id']}", poll_seconds=0.01)
     wall = time.perf_counter() - started
-    if job["status"] != "succeeded":
-        raise SystemExit(f"job {job['id']} {job['status']}: {job['error']}")
     trained = datetime.fromisoformat(job["finishedAt"]) - datetime.fromisoformat(job["startedAt"])
     return trained.total_seconds(), wall
 

@@ -11,14 +11,9 @@ benchmarks/peers/sklearn_california.py and pytorch_california.py on the same spl
         [--url http://localhost:5000] [--seeds 0,1,2,3,4] [--api-key KEY]
 """
 import argparse
-import csv
-import io
 import json
 
-from api_client import Client
-
-TARGET = "median_house_value"
-CATEGORICAL = {"ocean_proximity"}
+from api_client import CALIFORNIA_TARGET, Client, upload_california
 
 
 def main():
@@ -30,31 +25,15 @@ def main():
     args = parser.parse_args()
 
     client = Client(args.url, args.api_key)
-
-    with open(args.csv, newline="") as f:
-        header, *rows = list(csv.reader(f))
-    train = [r for i, r in enumerate(rows) if i % 5 != 0]
-    test = [r for i, r in enumerate(rows) if i % 5 == 0]
-
-    upload = io.StringIO()
-    csv.writer(upload).writerows([header, *train])
-    dataset = client.call("POST", "/api/v1/datasets?name=california-train", upload.getvalue().encode(), "text/csv")
-
-    target = header.index(TARGET)
-    records = [
-        {name: None if r[j] == "" else (r[j] if name in CATEGORICAL else float(r[j]))
-         for j, name in enumerate(header) if j != target}
-        for r in test
-    ]
-    truth = [float(r[target]) for r in test]
+    dataset, records, truth, train_rows = upload_california(client, args.csv)
 
     for seed in (int(s) for s in args.seeds.split(",")):
         seconds, rmse = client.train_and_score({
-            "datasetId": dataset["id"], "target": TARGET, "hiddenChannels": [64, 64], "epochs": 20,
+            "datasetId": dataset["id"], "target": CALIFORNIA_TARGET, "hiddenChannels": [64, 64], "epochs": 20,
             "batchSize": 64, "learningRate": 0.001, "validationFraction": 0, "seed": seed, "activate": False,
         }, records, truth, poll_seconds=0.1)
         print(json.dumps({"service": "modelservice", "job": "california", "seed": seed, "seconds": round(seconds, 3),
-                          "test_rmse": round(rmse, 1), "train_rows": len(train), "test_rows": len(test),
+                          "test_rmse": round(rmse, 1), "train_rows": train_rows, "test_rows": len(records),
                           "null_total_bedrooms": sum(r["total_bedrooms"] is None for r in records)}))
 
 

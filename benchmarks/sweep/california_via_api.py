@@ -10,19 +10,13 @@ kept model's in dollars (comparable with benchmarks/peers/sklearn_gridsearch_cal
     /usr/bin/python3 benchmarks/sweep/california_via_api.py ../shared/data/california_housing.csv --url URL [--api-key KEY]
 """
 import argparse
-import csv
-import io
 import json
-import math
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quality"))
-from api_client import Client  # noqa: E402
-
-TARGET = "median_house_value"
-CATEGORICAL = {"ocean_proximity"}
+from api_client import CALIFORNIA_TARGET, Client, upload_california  # noqa: E402
 
 
 def main():
@@ -32,33 +26,17 @@ def main():
     parser.add_argument("--api-key")
     args = parser.parse_args()
     client = Client(args.url, args.api_key)
-
-    with open(args.csv, newline="") as f:
-        header, *rows = list(csv.reader(f))
-    train = [r for i, r in enumerate(rows) if i % 5 != 0]
-    test = [r for i, r in enumerate(rows) if i % 5 == 0]
-    upload = io.StringIO()
-    csv.writer(upload).writerows([header, *train])
-    dataset = client.call("POST", "/api/v1/datasets?name=california-train", upload.getvalue().encode(), "text/csv")
-    target = header.index(TARGET)
-    records = [{name: None if r[j] == "" else (r[j] if name in CATEGORICAL else float(r[j]))
-                for j, name in enumerate(header) if j != target} for r in test]
-    truth = [float(r[target]) for r in test]
+    dataset, records, truth, _ = upload_california(client, args.csv)
 
     started = time.perf_counter()
     sweep = client.call("POST", "/api/v1/sweeps", json.dumps({
-        "datasetId": dataset["id"], "target": TARGET, "folds": 3, "metric": "rmse", "keep": 1,
+        "datasetId": dataset["id"], "target": CALIFORNIA_TARGET, "folds": 3, "metric": "rmse", "keep": 1,
         "base": {"epochs": 20, "batchSize": 64, "optimizer": "adam", "seed": 0},
         "grid": {"hiddenChannels": [[32, 32], [64, 64]], "learningRate": [3e-4, 1e-3, 3e-3], "weightDecay": [0, 1e-4]},
     }).encode())
-    while sweep["status"] in ("queued", "running"):
-        time.sleep(0.1)
-        sweep = client.call("GET", f"/api/v1/sweeps/{sweep['id']}")
+    sweep = client.wait(f"/api/v1/sweeps/{sweep['id']}", poll_seconds=0.1)
     seconds = time.perf_counter() - started
-    if sweep["status"] != "succeeded":
-        raise SystemExit(f"sweep {sweep['id']} {sweep['status']}: {sweep['error']}")
-    scored = client.call("POST", "/api/v1/predictions", json.dumps({"records": records, "modelId": sweep["bestModelId"]}).encode())
-    rmse = math.sqrt(sum((p - y) ** 2 for p, y in zip(scored["predictions"], truth)) / len(truth))
+    rmse = client.test_rmse(sweep["bestModelId"], records, truth)
     best = sweep["leaderboard"][0]
     print(json.dumps({"service": "modelservice", "seconds": round(seconds, 3), "test_rmse": round(rmse, 1),
                       "best_cv_rmse": round(best["score"], 1), "best_cv_spread": round(best["spread"], 1),

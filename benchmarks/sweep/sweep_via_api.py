@@ -26,22 +26,13 @@ SEED_JOB = {"target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSi
 GRID = {"learningRate": [3e-4, 1e-3, 3e-3, 1e-2], "weightDecay": [0, 1e-4, 1e-3, 1e-2]}
 
 
-def wait(client, path, item):
-    while item["status"] in ("queued", "running"):
-        time.sleep(0.01)
-        item = client.call("GET", f"{path}/{item['id']}")
-    if item["status"] != "succeeded":
-        raise SystemExit(f"{item['id']} {item['status']}: {item['error']}")
-    return item
-
-
 def trained_seconds(item):
     return (datetime.fromisoformat(item["finishedAt"]) - datetime.fromisoformat(item["startedAt"])).total_seconds()
 
 
 def run_job(client, dataset_id):
     job = client.call("POST", "/api/v1/training-jobs", json.dumps({**SEED_JOB, "datasetId": dataset_id, "activate": False}).encode())
-    return trained_seconds(wait(client, "/api/v1/training-jobs", job))
+    return trained_seconds(client.wait(f"/api/v1/training-jobs/{job['id']}", poll_seconds=0.01))
 
 
 def main():
@@ -60,7 +51,7 @@ def main():
     sweep = client.call("POST", "/api/v1/sweeps", json.dumps({
         "datasetId": dataset["id"], "target": "price", "base": {k: v for k, v in SEED_JOB.items() if k != "target"},
         "grid": GRID, "metric": "rmse", "keep": 1}).encode())
-    sweep = wait(client, "/api/v1/sweeps", sweep)
+    sweep = client.wait(f"/api/v1/sweeps/{sweep['id']}", poll_seconds=0.01)
     sweep_wall = time.perf_counter() - started
     after = run_job(client, dataset["id"])
     best = sweep["leaderboard"][0]
