@@ -40,14 +40,15 @@ internal static class SweepPlanner
         {
             Error("folds", $"'folds' must be at most {limits.MaxFolds} (Sweeps:MaxFolds).");
         }
-        var trialCount = request.Grid is { } grid ? SweepTrials.GridAxes(grid).Aggregate(1L, (n, axis) => Math.Min(n * axis.Count, int.MaxValue))
+        var axes = request.Grid is { } grid ? SweepTrials.GridAxes(grid) : [];
+        var trialCount = request.Grid is not null ? axes.Aggregate(1L, (n, axis) => Math.Min(n * axis.Count, int.MaxValue))
             : request.Random?.Trials ?? 0;
         if (trialCount > limits.MaxTrials)
         {
             Error(request.Grid is null ? "random.trials" : "grid",
                 $"The sweep has {trialCount} trials; at most {limits.MaxTrials} are allowed (Sweeps:MaxTrials).");
         }
-        foreach (var axis in request.Grid is { } g ? SweepTrials.GridAxes(g) : [])
+        foreach (var axis in axes)
         {
             if (axis.Count == 0)
             {

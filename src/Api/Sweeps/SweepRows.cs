@@ -28,10 +28,10 @@ internal static class SweepRows
         new JobProgress(reader.GetInt32(6), reader.GetInt32(7), null, null),
         [],
         reader.IsDBNull(8) ? null : JsonSerializer.Deserialize(reader.GetString(8), ApiJsonContext.Default.SweepOutcome),
-        reader.IsDBNull(9) ? null : reader.GetString(9),
-        reader.IsDBNull(10) ? null : reader.GetString(10),
+        JobRows.NullableString(reader, 9),
+        JobRows.NullableString(reader, 10),
         reader.GetInt32(11),
-        reader.IsDBNull(12) ? null : reader.GetString(12));
+        JobRows.NullableString(reader, 12));
 
     /// <summary>Rows of <see cref="EpochColumns"/>.</summary>
     public static List<RunEpoch> Epochs(DbDataReader reader)
