@@ -44,16 +44,18 @@ public sealed class ParallelScoringTests
     [Fact]
     public void An_item_that_declines_stops_the_rest_and_the_caller_is_told()
     {
+        // Every item declines, so whichever runs first stops the loop: at most the items already started on the
+        // other workers still run (a fixed declining index could be reached last, after every other item ran).
         var ran = 0;
 
-        var completed = _scoring.For(10_000, index =>
+        var completed = _scoring.For(10_000, _ =>
         {
             Interlocked.Increment(ref ran);
-            return index != 0;
+            return false;
         });
 
         Assert.False(completed);
-        Assert.True(ran < 10_000, $"{ran} items ran");
+        Assert.InRange(ran, 1, 10);
     }
 
     [Fact]
