@@ -34,7 +34,6 @@ builder.Services
     .AddPredictions()
     .AddTraining()
     .AddSweeps()
-    .AddPredictions()
     .AddHealth();
 
 var app = builder.Build();
