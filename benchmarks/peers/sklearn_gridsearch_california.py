@@ -38,17 +38,19 @@ def main():
     p.add_argument("csv")
     p.add_argument("--jobs", type=int, default=1, help="GridSearchCV n_jobs (processes)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads per process")
+    p.add_argument("--epochs", type=int, default=20, help="epochs (max_iter) of every fit")
+    p.add_argument("--seed", type=int, default=0, help="random_state of the folds and the networks")
     args = p.parse_args()
     x_train, y_train, x_test, y_test = load_split(args.csv)
     pipe = make_pipeline(preprocessor(x_train.columns),
-                         MLPRegressor(max_iter=20, batch_size=64, random_state=0, early_stopping=False))
+                         MLPRegressor(max_iter=args.epochs, batch_size=64, random_state=args.seed, early_stopping=False))
     model = TransformedTargetRegressor(regressor=pipe, transformer=StandardScaler())
     grid = {
         "regressor__mlpregressor__hidden_layer_sizes": ARCHITECTURES,
         "regressor__mlpregressor__learning_rate_init": LEARNING_RATES,
         "regressor__mlpregressor__alpha": PENALTIES,
     }
-    search = GridSearchCV(model, grid, cv=KFold(3, shuffle=True, random_state=0), scoring="neg_root_mean_squared_error",
+    search = GridSearchCV(model, grid, cv=KFold(3, shuffle=True, random_state=args.seed), scoring="neg_root_mean_squared_error",
                           refit=True, n_jobs=args.jobs)
     with warnings.catch_warnings(), threadpool_limits(args.threads):
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -57,7 +59,7 @@ def main():
         seconds = time.perf_counter() - started
     rmse = float(np.sqrt(np.mean((search.predict(x_test) - y_test) ** 2)))
     best = {k.split("__")[-1]: v for k, v in search.best_params_.items()}
-    print(json.dumps({"peer": "sklearn-gridsearchcv", "jobs": args.jobs, "threads": args.threads, "seconds": round(seconds, 3),
+    print(json.dumps({"peer": "sklearn-gridsearchcv", "jobs": args.jobs, "threads": args.threads, "epochs": args.epochs, "seed": args.seed, "seconds": round(seconds, 3),
                       "test_rmse": round(rmse, 1), "best_cv_rmse": round(-search.best_score_, 1), "best": best}), flush=True)
 
 

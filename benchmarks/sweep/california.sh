@@ -4,7 +4,9 @@
 # machine, same run. Each of RUNS (3) rounds starts a fresh published service, runs benchmarks/sweep/california_via_api.py
 # and stops it, then benchmarks/peers/sklearn_gridsearch_california.py with n_jobs 1 and 2 (each bounded by
 # PEER_TIMEOUT seconds, 900). Prints every run and the medians: the best trial's test RMSE (target: at or below the
-# peer's) and wall time (target: less than the peer's better n_jobs), and each round's own time ratio.
+# peer's) and wall time (target: less than the peer's better n_jobs), and each round's own time ratio. Round r uses seed
+# r - 1 on both sides (folds, initial weights, shuffles): a seed's RMSE is deterministic, so the rounds show how much of a
+# difference in RMSE is the seed's.
 # Usage (from anywhere): bash benchmarks/sweep/california.sh   Environment: RUNS (3), PORT (5105), PEER_TIMEOUT (900),
 # CSV (../shared/data/california_housing.csv).
 set -euo pipefail
@@ -24,11 +26,11 @@ publish_service
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
     start_service
-    $PY "$root/benchmarks/sweep/california_via_api.py" "$CSV" --url "$URL" --api-key benchmark-key-0123456789 | tee -a "$work/service.jsonl"
+    $PY "$root/benchmarks/sweep/california_via_api.py" "$CSV" --url "$URL" --api-key benchmark-key-0123456789 --seed $((run - 1)) | tee -a "$work/service.jsonl"
     stop_service
     : >"$work/peer-round.jsonl"
     for jobs in 1 2; do
-        (cd "$root/benchmarks/peers" && timeout "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --jobs "$jobs") \
+        (cd "$root/benchmarks/peers" && timeout "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --jobs "$jobs" --seed $((run - 1))) \
             | tee -a "$work/peer-$jobs.jsonl" "$work/peer-round.jsonl" || echo "GridSearchCV with n_jobs $jobs took over $PEER_TIMEOUT s; not counted"
     done
     best=$(field seconds <"$work/peer-round.jsonl" | sort -g | head -1)
@@ -40,9 +42,9 @@ rmse=$(field test_rmse <"$work/service.jsonl" | median)
 peer1=$(field seconds <"$work/peer-1.jsonl" | median)
 peer2=$(field seconds <"$work/peer-2.jsonl" | median)
 peer=$(printf '%s\n%s\n' "$peer1" "$peer2" | grep -v n/a | sort -g | head -1 || true)
-peer_rmse=$(cat "$work/peer-1.jsonl" "$work/peer-2.jsonl" | field test_rmse | median)
+peer_rmse=$(field test_rmse <"$work/peer-1.jsonl" | median)
 echo "== medians of $RUNS rounds (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "service sweep:    $seconds s ($(field seconds <"$work/service.jsonl" | paste -sd' ')), best trial's test RMSE $rmse ($(field test_rmse <"$work/service.jsonl" | paste -sd' '))"
-echo "GridSearchCV:     ${peer:-n/a} s (n_jobs 1: $peer1 s, n_jobs 2: $peer2 s), best's test RMSE $peer_rmse"
+echo "GridSearchCV:     ${peer:-n/a} s (n_jobs 1: $peer1 s, n_jobs 2: $peer2 s), best's test RMSE $peer_rmse ($(field test_rmse <"$work/peer-1.jsonl" | paste -sd' '))"
 echo "test RMSE sweep / GridSearchCV: $(ratio "$rmse" "$peer_rmse") (target <= 1)"
 echo "time sweep / GridSearchCV:      $(ratio "$seconds" "${peer:-n/a}") (target < 1; rounds' own ratios: median $(median <"$work/ratios"): $(paste -sd' ' "$work/ratios"))"

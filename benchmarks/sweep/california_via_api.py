@@ -24,6 +24,8 @@ def main():
     parser.add_argument("csv")
     parser.add_argument("--url", required=True)
     parser.add_argument("--api-key")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     client = Client(args.url, args.api_key)
     dataset, records, truth, _ = upload_california(client, args.csv)
@@ -31,7 +33,7 @@ def main():
     started = time.perf_counter()
     sweep = client.call("POST", "/api/v1/sweeps", json.dumps({
         "datasetId": dataset["id"], "target": CALIFORNIA_TARGET, "folds": 3, "metric": "rmse", "keep": 1,
-        "base": {"epochs": 20, "batchSize": 64, "optimizer": "adam", "seed": 0},
+        "base": {"epochs": args.epochs, "batchSize": 64, "optimizer": "adam", "seed": args.seed},
         "grid": {"hiddenChannels": [[32, 32], [64, 64]], "learningRate": [3e-4, 1e-3, 3e-3], "weightDecay": [0, 1e-4]},
     }).encode())
     sweep = client.wait(f"/api/v1/sweeps/{sweep['id']}", poll_seconds=0.1)
@@ -40,7 +42,7 @@ def main():
     best = sweep["leaderboard"][0]
     print(json.dumps({"service": "modelservice", "seconds": round(seconds, 3), "test_rmse": round(rmse, 1),
                       "best_cv_rmse": round(best["score"], 1), "best_cv_spread": round(best["spread"], 1),
-                      "best": best["settings"]}), flush=True)
+                      "epochs": args.epochs, "seed": args.seed, "best": best["settings"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ publish_service() {
 start_service() {
     (cd "$work/api" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$URL Storage__Root="$(mktemp -d -p "$work")" \
         Auth__ApiKeys__0=benchmark-key-0123456789 Serilog__MinimumLevel__Default=Warning Training__IdleScheduling=false \
-        Training__Niceness=0 RateLimiting__Training__PermitLimit=0 "$@" dotnet ModelService.Api.dll >"$work/service.log" 2>&1) &
+        Training__Niceness=0 RateLimiting__Training__PermitLimit=0 Inference__GrpcPort=$((PORT + 1)) "$@" dotnet ModelService.Api.dll >"$work/service.log" 2>&1) &
     service_pid=$!
     for _ in $(seq 1 6000); do
         if [[ $(curl -s -o /dev/null -w '%{http_code}' "$URL/health/ready") == 200 ]]; then return 0; fi
