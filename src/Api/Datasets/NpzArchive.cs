@@ -23,9 +23,17 @@ internal static class NpzArchive
     private const int MaxDirectoryBytes = 64 * 1024;
     private const int EndRecordBytes = 22;
 
-    /// <summary>Reads a dataset. Bad content is a 400 naming the array ("x", "y") or the body; an array with more than
-    /// <paramref name="maxElements"/> values is a 413 naming <paramref name="limitName"/>.</summary>
+    /// <summary>Reads a dataset whole (see <see cref="Open"/>).</summary>
     public static TensorData Read(Stream archive, long maxElements, string limitName)
+    {
+        using var reader = Open(archive, maxElements, limitName);
+        return reader.ReadValues();
+    }
+
+    /// <summary>Reads the archive's directory and both headers, and checks the shapes and sizes, without reading a value.
+    /// Bad content is a 400 naming the array ("x", "y") or the body; an array with more than <paramref name="maxElements"/>
+    /// values is a 413 naming <paramref name="limitName"/>.</summary>
+    public static Reader Open(Stream archive, long maxElements, string limitName)
     {
         CheckDirectory(archive);
         ZipArchive zip;
@@ -37,17 +45,59 @@ internal static class NpzArchive
         {
             throw NotAnArchive(e.Message);
         }
-        using (zip)
+        try
+        {
+            return new Reader(zip, maxElements, limitName);
+        }
+        catch (InvalidDataException e)
+        {
+            zip.Dispose();
+            throw NotAnArchive(e.Message);
+        }
+        catch
+        {
+            zip.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An archive whose headers have been checked; <see cref="ValueBytes"/> says what its values will cost.</summary>
+    public sealed class Reader : IDisposable
+    {
+        private readonly ZipArchive _zip;
+        private readonly ZipArchiveEntry _xEntry;
+        private readonly ZipArchiveEntry _yEntry;
+        private readonly NpyHeader _x;
+        private readonly NpyHeader _y;
+        private readonly (int Count, int Height, int Width, bool PerPosition) _shape;
+
+        internal Reader(ZipArchive zip, long maxElements, string limitName)
+        {
+            _zip = zip;
+            (_xEntry, _yEntry) = Entries(zip);
+            _x = ReadHeader(_xEntry, "x", maxElements, limitName);
+            _y = ReadHeader(_yEntry, "y", maxElements, limitName);
+            _shape = CheckShapes(_x.Shape, _y.Shape);
+        }
+
+        /// <summary>Bytes the values take in memory: 4 per value of x, 8 per value of y.</summary>
+        public long ValueBytes => (_x.Elements * sizeof(float)) + (_y.Elements * sizeof(double));
+
+        public TensorData ReadValues()
         {
             try
             {
-                return Read(zip, maxElements, limitName);
+                var x = ReadFloats(_xEntry, _x, "x");
+                var y = ReadDoubles(_yEntry, _y, "y");
+                return TensorValues.Create(_shape.Count, _shape.Height, _shape.Width, (int)_x.Shape[3], x, y, _shape.PerPosition);
             }
             catch (InvalidDataException e)
             {
                 throw NotAnArchive(e.Message);
             }
         }
+
+        public void Dispose() => _zip.Dispose();
     }
 
     /// <summary>The normalised form every store keeps: x as float32, y as float64, both stored (not deflated), fixed
@@ -68,7 +118,7 @@ internal static class NpzArchive
         stream.Write(data);
     }
 
-    private static TensorData Read(ZipArchive zip, long maxElements, string limitName)
+    private static (ZipArchiveEntry X, ZipArchiveEntry Y) Entries(ZipArchive zip)
     {
         ZipArchiveEntry? xEntry = null, yEntry = null;
         foreach (var entry in zip.Entries)
@@ -91,13 +141,7 @@ internal static class NpzArchive
             var missing = xEntry is null ? "x" : "y";
             throw ApiProblemException.Validation(missing, $"The archive has no '{missing}.npy'; an .npz dataset holds {XEntry} and {YEntry}.");
         }
-        var x = ReadHeader(xEntry, "x", maxElements, limitName);
-        var y = ReadHeader(yEntry, "y", maxElements, limitName);
-        var (count, height, width, perPosition) = CheckShapes(x.Shape, y.Shape);
-        var channels = (int)x.Shape[3];
-        var xValues = ReadFloats(xEntry, x, "x");
-        var yValues = ReadDoubles(yEntry, y, "y");
-        return TensorValues.Create(count, height, width, channels, xValues, yValues, perPosition);
+        return (xEntry, yEntry);
     }
 
     private static NpyHeader ReadHeader(ZipArchiveEntry entry, string array, long maxElements, string limitName)

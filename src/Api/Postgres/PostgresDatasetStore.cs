@@ -24,12 +24,10 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
 
     private DatasetInfo Store(Action<Stream> write, Func<string, string, DateTimeOffset, DatasetInfo> describe)
     {
-        byte[] data;
-        using (var stream = new MemoryStream())
-        {
-            write(stream);
-            data = stream.ToArray();
-        }
+        using var stream = new MemoryStream();
+        write(stream);
+        // The written bytes in place, not a copy: a tensor dataset's archive can be a hundred megabytes.
+        var data = new ArraySegment<byte>(stream.GetBuffer(), 0, (int)stream.Length);
         var info = describe(Ids.NewDatasetId(), Convert.ToHexStringLower(SHA256.HashData(data)),
             PostgresDatabase.ToMicroseconds(clock.GetUtcNow()));
         db.Run(connection => PostgresDatabase.Execute(connection,

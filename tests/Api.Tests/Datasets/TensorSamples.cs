@@ -68,7 +68,7 @@ public static class TensorSamples
 
     public static byte[] Npy(double[] values, params int[] shape) => Npy(Dict("<f8", shape), MemoryMarshal.AsBytes(values.AsSpan()));
 
-    /// <summary>A zip of the given entries, stored or deflated.</summary>
+    /// <summary>A zip of the given entries, stored or deflated, with a fixed date (so the bytes do not change).</summary>
     public static byte[] Zip(bool deflate, params (string Name, byte[] Content)[] entries)
     {
         using var output = new MemoryStream();
@@ -76,7 +76,9 @@ public static class TensorSamples
         {
             foreach (var (name, content) in entries)
             {
-                using var stream = zip.CreateEntry(name, deflate ? CompressionLevel.Optimal : CompressionLevel.NoCompression).Open();
+                var entry = zip.CreateEntry(name, deflate ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                entry.LastWriteTime = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+                using var stream = entry.Open();
                 stream.Write(content);
             }
         }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ModelService.Api.Tests.Datasets;
 
 namespace ModelService.Api.Tests.Errors;
 
@@ -80,8 +81,29 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
         Dataset("json dataset: lone low surrogate in a cell", """{"columns": ["a", "y"], "rows": [["\udc00x", 2]]}""", "body") with { Says = "surrogate" },
         new("json dataset: not UTF-8", "POST", "/api/v1/datasets", 400, "body", "application/json",
             [.. "{\"columns\": [\"caf"u8, 0xE9, .. "\", \"y\"], \"rows\": [[1, 2]]}"u8]) { Says = "UTF-8" },
+        Npz("npz dataset: not a zip archive", "not a zip", "body"),
+        Npz("npz dataset: object dtype (pickled content)", "object dtype (pickle)", "x") with { Says = "never unpickled" },
+        Npz("npz dataset: integer dtype", "integer dtype", "x"),
+        Npz("npz dataset: Fortran order", "Fortran order", "x"),
+        Npz("npz dataset: Python code in the header", "Python code in the header", "x"),
+        Npz("npz dataset: an extra entry", "an extra entry", "body"),
+        Npz("npz dataset: y of another sample count", "y of another sample count", "y"),
+        Npz("npz dataset: data shorter than the header's shape", "data shorter than the shape", "x"),
+        Npz("npz dataset: an infinite value", "an infinite value", "x"),
+        new("npz dataset: x over Limits:MaxTensorElements", "POST", "/api/v1/datasets", 413, null, "application/x-npz",
+            TensorSamples.Zip(false, ("x.npy", TensorSamples.Npy(TensorSamples.Dict("<f4", 1, 1, 1, 1001), [])), ("y.npy", TensorSamples.Npy(new double[1], 1))))
+            { Says = "Limits:MaxTensorElements" },
+        new("npz dataset: unknown ?format", "POST", "/api/v1/datasets?format=parquet", 400, "format", "application/octet-stream",
+            TensorDatasetTests.BadArchive("no y.npy")),
+        Dataset("json tensor dataset: ragged x", """{"x": [[[[1]]], [[[2], [3]]]], "y": [1, 2]}""", "x[1][0]"),
+        Dataset("json tensor dataset: string in x", """{"x": [[[[1, "2"]]]], "y": [1]}""", "x[0][0][0][1]"),
+        Dataset("json tensor dataset: x not four levels deep", """{"x": [[[1, 2]]], "y": [1]}""", "x"),
+        Dataset("json tensor dataset: y disagrees with x", """{"x": [[[[1]]]], "y": [1, 2]}""", "y"),
+        Dataset("json tensor dataset: y missing", """{"x": [[[[1]]]]}""", "y"),
         new("content type: dataset as text/plain", "POST", Houses, 415, null, "text/plain", "a,y\n1,2\n"u8.ToArray()),
         new("content type: dataset without one", "POST", Houses, 415, null, null, "a,y\n1,2\n"u8.ToArray()),
+        new("content type: npz as application/octet-stream without ?format=npz", "POST", "/api/v1/datasets", 415, null,
+            "application/octet-stream", TensorDatasetTests.BadArchive("no y.npy")),
 
         Training("training: empty body", "", "body"),
         Training("training: malformed JSON", """{"datasetId": "{ds}", "target": """, "target") with { Says = "not valid JSON" },
@@ -276,6 +298,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     private static BadInput Dataset(string name, string json, string field) =>
         new(name, "POST", "/api/v1/datasets", 400, field, "application/json", Encoding.UTF8.GetBytes(json));
 
+    private static BadInput Npz(string name, string problem, string field) =>
+        new(name, "POST", "/api/v1/datasets?name=tiles", 400, field, "application/x-npz", TensorDatasetTests.BadArchive(problem));
+
     private static BadInput Training(string name, string json, string? field = null, int status = 400) =>
         new(name, "POST", Jobs, status, field, "application/json", Encoding.UTF8.GetBytes(json));
 
@@ -330,6 +355,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             ["Limits:MaxRequestBodyBytes"] = "16384",
             ["Limits:MaxDatasetRows"] = "50",
             ["Limits:MaxDatasetColumns"] = "5",
+            ["Limits:MaxTensorElements"] = "1000",
             ["Predictions:MaxRows"] = "10",
             ["Training:MaxEpochs"] = "100",
             ["Training:MaxParameters"] = "200000",
