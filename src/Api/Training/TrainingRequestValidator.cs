@@ -17,6 +17,12 @@ internal static class TrainingRequestValidator
         var errors = new Dictionary<string, string[]>();
         void Error(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], message];
 
+        if (dataset.Kind != DatasetKind.Table)
+        {
+            Error("datasetId", $"Dataset '{dataset.Id}' is a tensor dataset; this request trains on a table's columns.");
+            return (null, errors);
+        }
+
         if (request.Epochs > limits.MaxEpochs)
         {
             Error("epochs", $"'epochs' must be between 1 and {limits.MaxEpochs} (Training:MaxEpochs).");
