@@ -100,6 +100,10 @@ public sealed record NetworkSpec(
         {
             throw new ArgumentException("Every hidden layer needs at least one channel.");
         }
+        if ((long)Height * Width * Math.Max(InputChannels, LastChannels) > int.MaxValue)
+        {
+            throw new ArgumentException($"The input shape [{Height}, {Width}, {InputChannels}] is too large for one sample.");
+        }
         if (!Enum.IsDefined(Activation))
         {
             throw new ArgumentException($"Unknown activation {Activation}.");
