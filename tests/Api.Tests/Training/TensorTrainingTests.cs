@@ -166,6 +166,27 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
             StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Swagger_offers_a_table_and_a_tensor_example_that_the_service_accepts()
+    {
+        var datasets = new Dictionary<string, string?>
+        {
+            ["table"] = (await _client.UploadCsvAsync(TestData.HousesCsv(30, seed: 10))).GetProperty("id").GetString(),
+            ["tensor"] = SaveTensor(factory, TensorSamples.PerPosition(count: 10, height: 2, width: 3, channels: 2, seed: 10)),
+        };
+        var document = await _client.GetJsonAsync("/swagger/v1/swagger.json");
+        var examples = document.GetProperty("paths").GetProperty("/api/v1/training-jobs").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+
+        foreach (var (name, datasetId) in datasets)
+        {
+            var body = examples.GetProperty(name).GetProperty("value").GetRawText().Replace("ds_replace_me_", datasetId, StringComparison.Ordinal);
+            var job = await ServiceApi.ExpectAsync(await _client.PostAsync(new Uri("/api/v1/training-jobs", UriKind.Relative),
+                ServiceApi.JsonBody(body)), HttpStatusCode.Accepted);
+            Assert.Equal(name == "table" ? "flatten-dense" : "per-position", job.GetProperty("request").GetProperty("head").GetString());
+        }
+    }
+
     /// <summary>Stores a tensor dataset as an upload would.</summary>
     private static string SaveTensor(ModelServiceFactory service, TensorData data) =>
         service.Services.GetRequiredService<IDatasetStore>().SaveTensor("tensor", data, TensorSummary.Of(data)).Id;

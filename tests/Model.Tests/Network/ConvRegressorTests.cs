@@ -116,6 +116,12 @@ public sealed class ConvRegressorTests
         Assert.Equal(512, flattenDense.PositionDependentParameterCount);
         Assert.Equal(["flatten 8->512 (0, , 0)", "dense 512->1 (513, , 512)"], flattenDense.Layers.Skip(2).Select(Describe));
         Assert.Equal(209, (perPosition with { Height = 64, Width = 64 }).ParameterCount);
+        // README's comparison: a dense MLP on the flattened input (one position of 192 or 768 channels), and both heads on 16x16.
+        Assert.Equal(3233, new NetworkSpec(1, 1, 8 * 8 * 3, [16, 8]).ParameterCount);
+        Assert.Equal(12449, new NetworkSpec(1, 1, 16 * 16 * 3, [16, 8]).ParameterCount);
+        Assert.Equal(209, (perPosition with { Height = 16, Width = 16 }).ParameterCount);
+        Assert.Equal((2249, 2048), ((flattenDense with { Height = 16, Width = 16 }).ParameterCount,
+            (flattenDense with { Height = 16, Width = 16 }).PositionDependentParameterCount));
         using var generator = new Generator(1);
         using var module = new ConvRegressor(perPosition, generator);
         Assert.Equal(209, module.TrainableCount);
