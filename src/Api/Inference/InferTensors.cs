@@ -28,7 +28,9 @@ internal sealed class InputTensor : IDisposable
     private readonly int _width;
     private readonly ReadOnlyMemory<byte> _numbers;
     private readonly string? _numberType;
+    private readonly TensorLayout? _tensor;
     private FeatureValue[] _values;
+    private float[] _floats = [];
 
     /// <summary>A tensor of feature values to decode into <see cref="Values"/>.</summary>
     public InputTensor(int rowCount, int width)
@@ -49,12 +51,46 @@ internal sealed class InputTensor : IDisposable
         _values = [];
     }
 
+    /// <summary>A tensor model's input of <paramref name="layout"/>, to decode into <see cref="Floats"/>.</summary>
+    private InputTensor(TensorLayout layout, ReadOnlyMemory<byte> numbers, string? numberType)
+    {
+        _tensor = layout;
+        RowCount = layout.Count;
+        _width = layout.SampleSize;
+        Length = layout.Count * layout.SampleSize;
+        _numbers = numbers;
+        _numberType = numberType;
+        _values = [];
+        if (numberType is null)
+        {
+            _floats = ArrayPool<float>.Shared.Rent(Length);
+        }
+    }
+
+    /// <summary>Rows (table models) or samples (tensor models).</summary>
     public int RowCount { get; }
 
     public int Length { get; }
 
+    /// <summary>Predictions per row: 1, or H x W for a per-position tensor model.</summary>
+    public int OutputsPerRow => _tensor?.OutputsPerSample ?? 1;
+
+    public int OutputCount => RowCount * OutputsPerRow;
+
+    /// <summary>The output tensor's shape: [N, 1], or [N, H, W] for a per-position tensor model.</summary>
+    public IReadOnlyList<long> OutputShape => _tensor is { } tensor ? tensor.OutputShape : [RowCount, 1];
+
+    /// <summary>The decoded samples of a tensor model's input (empty for raw FP32 numbers used in place).</summary>
+    public Span<float> Floats => _floats.AsSpan(0, _tensor is not null && _numberType is null ? Length : 0);
+
+    /// <summary>A tensor model's input to decode into <see cref="Floats"/>.</summary>
+    public static InputTensor ForTensor(TensorLayout layout) => new(layout, default, null);
+
+    /// <summary>A tensor model's raw little-endian FP32 samples, already checked to be finite and to fill the layout.</summary>
+    public static InputTensor InPlace(ReadOnlyMemory<byte> numbers, TensorLayout layout) => new(layout, numbers, "FP32");
+
     /// <summary>The decoded values (empty for a tensor of raw numbers).</summary>
-    public Span<FeatureValue> Values => _values.AsSpan(0, _numberType is null ? Length : 0);
+    public Span<FeatureValue> Values => _values.AsSpan(0, _tensor is null && _numberType is null ? Length : 0);
 
     /// <summary>Raw little-endian FP32 or FP64 numbers, already checked to be finite and to fill [rows, width].</summary>
     public static InputTensor InPlace(ReadOnlyMemory<byte> numbers, string datatype, int rowCount, int width) =>
@@ -64,6 +100,12 @@ internal sealed class InputTensor : IDisposable
     public void Predict(Predictor model, int start, int count, Span<double> predictions)
     {
         var (offset, length) = (start * _width, count * _width);
+        if (_tensor is { } tensor)
+        {
+            var samples = _numberType is null ? _floats.AsSpan(0, Length) : MemoryMarshal.Cast<byte, float>(_numbers.Span);
+            model.PredictTensor(samples.Slice(offset, length), count, tensor.Height, tensor.Width, predictions);
+            return;
+        }
         switch (_numberType)
         {
             case "FP32":
@@ -80,6 +122,11 @@ internal sealed class InputTensor : IDisposable
 
     public void Dispose()
     {
+        var floats = Interlocked.Exchange(ref _floats, []);
+        if (floats.Length > 0)
+        {
+            ArrayPool<float>.Shared.Return(floats);
+        }
         var values = Interlocked.Exchange(ref _values, []);
         if (values.Length > 0)
         {
@@ -88,6 +135,16 @@ internal sealed class InputTensor : IDisposable
             ArrayPool<FeatureValue>.Shared.Return(values);
         }
     }
+}
+
+/// <summary>A tensor model's input [Count, Height, Width, Channels], and whether the model answers per position.</summary>
+internal readonly record struct TensorLayout(int Count, int Height, int Width, int Channels, bool PerPosition)
+{
+    public int SampleSize => Height * Width * Channels;
+
+    public int OutputsPerSample => PerPosition ? Height * Width : 1;
+
+    public IReadOnlyList<long> OutputShape => PerPosition ? [Count, Height, Width] : [Count, 1];
 }
 
 /// <summary>What REST and gRPC share about the one input (<c>input0</c>, [N, F]) and the one output (<c>output0</c>,
@@ -131,6 +188,83 @@ internal static class InferTensors
         }
         return (int)shape[0];
     }
+
+    /// <summary>Checks a tensor model's input: FP32 or FP64 of shape [N, H, W, C] with the model's C (and, for a
+    /// flatten-dense model, its H and W). <paramref name="maxValues"/> bounds N x H x W x C by what the request can hold,
+    /// since the shape is declared before the values arrive.</summary>
+    public static TensorLayout CheckTensorInput(string? name, string? datatype, IReadOnlyList<long> shape, ModelManifest model,
+        int maxRows, long maxValues)
+    {
+        if (name != InputName)
+        {
+            throw InferErrors.Bad($"Unknown input '{name}'; this model takes one input named '{InputName}'.");
+        }
+        if (datatype is not ("FP32" or "FP64"))
+        {
+            throw InferErrors.Bad($"Unsupported datatype '{datatype}'; '{InputName}' of a tensor model takes FP32 or FP64.");
+        }
+        var (height, width, channels) = (model.InputShape[0], model.InputShape[1], model.InputShape[2]);
+        var expected = model.PerPosition ? $"[N, H, W, {channels}] (any H and W: the model predicts per position)"
+            : $"[N, {height}, {width}, {channels}] (the shape the model was trained on)";
+        if (shape.Count != 4 || shape[3] != channels || shape.Any(d => d < 1 || d > int.MaxValue)
+            || (!model.PerPosition && (shape[1] != height || shape[2] != width)))
+        {
+            throw InferErrors.Bad($"'{InputName}' must have shape {expected}; got [{string.Join(", ", shape)}].");
+        }
+        if (shape[0] > maxRows)
+        {
+            throw ApiProblemException.TooLarge($"{shape[0]} samples is more than the limit of {maxRows} (Predictions:MaxRows).");
+        }
+        var values = shape[0] * shape[1] * shape[2] * shape[3];
+        if (values > maxValues || shape[1] * shape[2] * shape[3] > int.MaxValue / shape[0])
+        {
+            throw InferErrors.Bad($"'{InputName}' has shape [{string.Join(", ", shape)}], {values} values, more than the request's "
+                + $"{maxValues} bytes can hold.");
+        }
+        return new TensorLayout((int)shape[0], (int)shape[1], (int)shape[2], channels, model.PerPosition);
+    }
+
+    /// <summary>A tensor model's input from <paramref name="raw"/> little-endian FP32 (used in place) or FP64 (converted),
+    /// which must hold exactly the tensor, every value finite.</summary>
+    public static InputTensor FromRawTensor(ReadOnlyMemory<byte> raw, string datatype, TensorLayout layout)
+    {
+        var length = (long)layout.Count * layout.SampleSize;
+        var size = ElementSize(datatype);
+        if (raw.Length != length * size)
+        {
+            throw InferErrors.Bad($"'{InputName}' is {datatype} [{layout.Count}, {layout.Height}, {layout.Width}, {layout.Channels}], "
+                + $"which is {length * size} bytes of binary data; got {raw.Length}.");
+        }
+        if (datatype == "FP32" && BitConverter.IsLittleEndian)
+        {
+            EnsureFinite(MemoryMarshal.Cast<byte, float>(raw.Span), datatype);
+            return InputTensor.InPlace(raw, layout);
+        }
+        var tensor = InputTensor.ForTensor(layout);
+        try
+        {
+            var floats = tensor.Floats;
+            var bytes = raw.Span;
+            for (var i = 0; i < floats.Length; i++)
+            {
+                var value = size == sizeof(float) ? BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * size)..])
+                    : BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * size)..]);
+                floats[i] = FiniteFloat(value, i, datatype);
+            }
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A value of a tensor model's input: finite, and within float32's range (the network computes in float32).</summary>
+    public static float FiniteFloat(double value, int index, string datatype) =>
+        double.IsFinite(value) && float.IsFinite((float)value) ? (float)value
+            : throw InferErrors.Bad($"Element {index} of '{InputName}' is {value.ToString(CultureInfo.InvariantCulture)}; {datatype} "
+                + "values must be finite (and within float32's range for a tensor model).");
 
     /// <summary>True when a feature is categorical (a loop: this runs on every request).</summary>
     public static bool HasCategorical(ModelManifest model)
