@@ -112,7 +112,8 @@ internal sealed class InferenceServer(
         var predictions = ArrayPool<double>.Shared.Rent(input.OutputCount);
         try
         {
-            scoring.Slices(rows, (start, count) => input.Predict(model, start, count, predictions.AsSpan(start * per, count * per)));
+            scoring.Slices(rows, input.PositionsPerRow,
+                (start, count) => input.Predict(model, start, count, predictions.AsSpan(start * per, count * per)));
         }
         catch (ArgumentException e)
         {

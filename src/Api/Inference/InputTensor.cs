@@ -63,6 +63,9 @@ internal sealed class InputTensor : IDisposable
 
     public int OutputCount => RowCount * OutputsPerRow;
 
+    /// <summary>Positions the network runs per row: H x W for a tensor model, else 1.</summary>
+    public int PositionsPerRow => _tensor is { } tensor ? tensor.Height * tensor.Width : 1;
+
     /// <summary>The output tensor's shape: [N, 1], or [N, H, W] for a per-position tensor model.</summary>
     public IReadOnlyList<long> OutputShape => _tensor is { } tensor ? tensor.OutputShape : [RowCount, 1];
 

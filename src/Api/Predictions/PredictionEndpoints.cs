@@ -95,7 +95,7 @@ internal static class PredictionEndpoints
         {
             // Tensor samples are read whole; an envelope read for slicing is read again the ordinary way.
             return TensorPredictions.Predict(body.Span, envelope.Split is null ? envelope : PredictionRequestReader.ReadEnvelope(body.Span),
-                model, options.Value.MaxRows, metrics);
+                model, options.Value.MaxRows, metrics, work);
         }
         if (envelope.Split is not null)
         {

@@ -13,7 +13,7 @@ internal static class TensorPredictions
 {
     /// <summary>Scores the instances; bad input throws a 400 (<see cref="ApiProblemException"/>) naming the field.</summary>
     public static PredictionsResult Predict(ReadOnlySpan<byte> json, PredictionRequestReader.Envelope envelope,
-        Predictor model, int maxRows, PredictionMetrics metrics)
+        Predictor model, int maxRows, PredictionMetrics metrics, ParallelScoring work)
     {
         var channels = model.InputShape[2];
         var expected = model.PerPosition
@@ -38,7 +38,9 @@ internal static class TensorPredictions
         Read(json, envelope, samples.Filling(x));
         var perSample = model.PerPosition ? height * width : 1;
         var predictions = ArrayPool<double>.Shared.Rent(count * perSample);
-        model.PredictTensor(x, count, height, width, predictions.AsSpan(0, count * perSample));
+        var sampleSize = height * width * channels;
+        work.Slices(count, height * width, (start, samplesInSlice) => model.PredictTensor(x.AsSpan(start * sampleSize, samplesInSlice * sampleSize),
+            samplesInSlice, height, width, predictions.AsSpan(start * perSample, samplesInSlice * perSample)));
         metrics.RecordPredictedRows(count, "v1");
         return model.PerPosition
             ? new PredictionsResult(model.Manifest.Id, predictions, count, height, width)

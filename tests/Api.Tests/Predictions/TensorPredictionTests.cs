@@ -112,6 +112,26 @@ public sealed class TensorPredictionTests(TensorPredictionTests.Models models) :
     }
 
     [Fact]
+    public async Task Samples_scored_in_parallel_slices_get_the_bits_the_predictor_gives_them_in_one_call()
+    {
+        // 128 x 128 positions make each sample a slice of its own (ParallelScoring.SliceRows positions per slice).
+        var data = TensorSamples.PerPosition(count: 3, height: 128, width: 128, channels: 3, seed: 21);
+        var raw = new byte[data.X.Length * 4];
+        Buffer.BlockCopy(data.X, 0, raw, 0, raw.Length);
+        var header = $$$"""{"inputs": [{"name": "input0", "shape": [3, 128, 128, 3], "datatype": "FP32", "parameters": {"binary_data_size": {{{raw.Length}}}}}], "parameters": {"binary_data_output": true}}""";
+
+        var v1 = await PredictV1Async(models.PerPosition, data);
+        var v2 = await Client.PostAsync(V2(models.PerPosition), OipWire.Binary(header, raw, null));
+
+        var expected = Direct(models.PerPosition, data);
+        Assert.Equal(expected, v1.GetProperty("predictions").EnumerateArray().SelectMany(g => g.EnumerateArray())
+            .SelectMany(r => r.EnumerateArray()).Select(v => v.GetDouble()));
+        var body = await v2.Content.ReadAsByteArrayAsync();
+        var jsonLength = int.Parse(v2.Headers.GetValues(OipWire.HeaderLength).Single(), CultureInfo.InvariantCulture);
+        Assert.Equal(expected, Enumerable.Range(0, expected.Length).Select(i => BinaryPrimitives.ReadDoubleLittleEndian(body.AsSpan(jsonLength + (i * 8)))));
+    }
+
+    [Fact]
     public async Task A_flatten_dense_model_answers_one_number_per_sample_and_a_null_input_is_imputed_as_the_predictor_does()
     {
         var data = TensorSamples.PerSample(count: 3, height: 4, width: 4, channels: 2, seed: 5);
