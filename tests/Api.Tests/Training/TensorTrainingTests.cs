@@ -185,7 +185,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task Swagger_offers_a_table_and_a_tensor_example_that_the_service_accepts()
+    public async Task Swagger_lists_the_heads_and_offers_a_table_and_a_tensor_example_that_the_service_accepts()
     {
         var datasets = new Dictionary<string, string?>
         {
@@ -196,6 +196,9 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
         var examples = document.GetProperty("paths").GetProperty("/api/v1/training-jobs").GetProperty("post").GetProperty("requestBody")
             .GetProperty("content").GetProperty("application/json").GetProperty("examples");
 
+        var head = document.GetProperty("components").GetProperty("schemas").GetProperty("TrainingRequest").GetProperty("properties")
+            .GetProperty("head");
+        Assert.Equal(["flatten-dense", "per-position"], head.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         foreach (var (name, datasetId) in datasets)
         {
             var body = examples.GetProperty(name).GetProperty("value").GetRawText().Replace("ds_replace_me_", datasetId, StringComparison.Ordinal);
