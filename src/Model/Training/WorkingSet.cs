@@ -47,7 +47,9 @@ public sealed record WorkingSetEstimate(long Table, long EncodedInputs, long Act
         var optimizerCopies = options.Optimizer == OptimizerKind.Sgd ? 1 : 2;
         return new WorkingSetEstimate(
             Table: Add(Times(samples, sampleSize, sizeof(float)), Times(samples, targets, sizeof(double))),
-            EncodedInputs: Add(Times(samples, sampleSize, 2 * sizeof(float)), Times(samples, targets, sizeof(double) + (2 * sizeof(float)))),
+            // Per target value: raw and standardised for training (a double and two floats), then the fit's copy or the
+            // metrics' predictions (a double and a float).
+            EncodedInputs: Add(Times(samples, sampleSize, 2 * sizeof(float)), Times(samples, targets, (2 * sizeof(double)) + (3 * sizeof(float)))),
             Activations: Times(Times(batch, positions, 1), Add(network.InputChannels, Times(hidden, 4, 1)), sizeof(float)),
             Parameters: Times(network.ParameterCount, 3 + optimizerCopies, sizeof(float)));
     }

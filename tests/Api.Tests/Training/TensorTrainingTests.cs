@@ -3,8 +3,6 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using ModelService.Api.Datasets;
 using ModelService.Api.Tests.Datasets;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
@@ -23,7 +21,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     public async Task A_per_position_target_trains_a_per_position_model_whose_architecture_shows_no_parameter_growing_with_h_x_w()
     {
         var data = TensorSamples.PerPosition(count: 150, height: 8, width: 8, channels: 3, seed: 1);
-        var datasetId = SaveTensor(factory, data);
+        var datasetId = await UploadAsync(_client, data);
 
         var job = await _client.TrainAsync(new { datasetId, epochs = 8, learningRate = 0.01, activate = false });
 
@@ -51,9 +49,29 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task An_npz_written_by_numpy_savez_trains_leaving_out_the_sample_whose_target_has_a_nan()
+    {
+        var fixture = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Data", "tensor_savez.npz"));
+        var upload = await _client.PostAsync(new Uri("/api/v1/datasets?name=savez", UriKind.Relative),
+            ServiceApi.Bytes(fixture, "application/x-npz"));
+        var datasetId = (await ServiceApi.ExpectAsync(upload, HttpStatusCode.Created)).GetProperty("id").GetString();
+
+        var job = await _client.TrainAsync(new { datasetId, epochs = 2, batchSize = 1, activate = false });
+
+        var model = await _client.GetJsonAsync($"/api/v1/models/{job.GetProperty("modelId").GetString()}");
+        // Three samples of [4, 5, 2]; y[2, 0, 0] is NaN, so sample 2 is left out; x[1, 2, 3, 1] is NaN and imputed.
+        var training = model.GetProperty("training");
+        Assert.Equal((1, 1, 1), (training.GetProperty("trainRows").GetInt32(), training.GetProperty("validationRows").GetInt32(),
+            training.GetProperty("droppedRows").GetInt32()));
+        Assert.Equal([4, 5, 2], model.GetProperty("architecture").GetProperty("inputShape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal("per-position", model.GetProperty("architecture").GetProperty("head").GetString());
+        Assert.True(double.IsFinite(model.GetProperty("metrics").GetProperty("validation").GetProperty("rmse").GetDouble()));
+    }
+
+    [Fact]
     public async Task A_per_sample_target_trains_a_flatten_dense_model_whose_dense_weights_grow_with_h_x_w()
     {
-        var datasetId = SaveTensor(factory, TensorSamples.PerSample(count: 120, height: 4, width: 4, channels: 2, seed: 2));
+        var datasetId = await UploadAsync(_client, TensorSamples.PerSample(count: 120, height: 4, width: 4, channels: 2, seed: 2));
 
         var job = await _client.TrainAsync(new { datasetId, epochs = 3, activate = false });
 
@@ -71,7 +89,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     [Fact]
     public async Task A_tensor_model_leaves_as_an_archive_and_imports_back_predicting_the_same()
     {
-        var datasetId = SaveTensor(factory, TensorSamples.PerPosition(count: 40, height: 3, width: 5, channels: 2, seed: 3));
+        var datasetId = await UploadAsync(_client, TensorSamples.PerPosition(count: 40, height: 3, width: 5, channels: 2, seed: 3));
         var modelId = (await _client.TrainAsync(new { datasetId, epochs = 2, activate = false })).GetProperty("modelId").GetString();
 
         var archive = await (await _client.GetAsync(new Uri($"/api/v1/models/{modelId}/artifact", UriKind.Relative))).Content.ReadAsByteArrayAsync();
@@ -96,8 +114,8 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     {
         using var isolated = new ModelServiceFactory();
         var client = isolated.CreateClient();
-        var perPosition = SaveTensor(isolated, TensorSamples.PerPosition(count: 10, height: 2, width: 2, channels: 1, seed: 5));
-        var perSample = SaveTensor(isolated, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 5));
+        var perPosition = await UploadAsync(client, TensorSamples.PerPosition(count: 10, height: 2, width: 2, channels: 1, seed: 5));
+        var perSample = await UploadAsync(client, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 5));
         var table = (await client.UploadCsvAsync(TestData.HousesCsv(20, seed: 1))).GetProperty("id").GetString();
 
         var dense = await Refused(client, new { datasetId = perPosition, head = "flatten-dense" }, "head");
@@ -115,7 +133,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     {
         using var isolated = new ModelServiceFactory();
         var client = isolated.CreateClient();
-        var tensor = SaveTensor(isolated, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 6));
+        var tensor = await UploadAsync(client, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 6));
         var table = (await client.UploadCsvAsync(TestData.HousesCsv(20, seed: 1))).GetProperty("id").GetString();
 
         await Refused(client, new { datasetId = tensor, target = "y" }, "target");
@@ -130,7 +148,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     [Fact]
     public async Task A_sweep_on_a_tensor_dataset_is_a_400_naming_datasetId()
     {
-        var datasetId = SaveTensor(factory, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 7));
+        var datasetId = await UploadAsync(_client, TensorSamples.PerSample(count: 10, height: 2, width: 2, channels: 1, seed: 7));
 
         var response = await _client.PostAsJsonAsync("/api/v1/sweeps", new { datasetId, grid = new { learningRate = new[] { 0.001, 0.01 } } });
 
@@ -143,8 +161,8 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     {
         using var limited = new ModelServiceFactory(new Dictionary<string, string?> { ["Training:MaxParameters"] = "5000" });
         var client = limited.CreateClient();
-        var wide = SaveTensor(limited, TensorSamples.PerSample(count: 4, height: 32, width: 32, channels: 1, seed: 8));
-        var perPosition = SaveTensor(limited, TensorSamples.PerPosition(count: 4, height: 32, width: 32, channels: 1, seed: 8));
+        var wide = await UploadAsync(client, TensorSamples.PerSample(count: 4, height: 32, width: 32, channels: 1, seed: 8));
+        var perPosition = await UploadAsync(client, TensorSamples.PerPosition(count: 4, height: 32, width: 32, channels: 1, seed: 8));
 
         var problem = await Refused(client, new { datasetId = wide }, "hiddenChannels");
         var accepted = await client.SubmitAsync(new { datasetId = perPosition, epochs = 1, activate = false });
@@ -158,7 +176,7 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     {
         using var limited = new ModelServiceFactory(new Dictionary<string, string?> { ["Training:MaxWorkingSetBytes"] = "1048576" });
         var client = limited.CreateClient();
-        var datasetId = SaveTensor(limited, TensorSamples.PerPosition(count: 200, height: 16, width: 16, channels: 2, seed: 9));
+        var datasetId = await UploadAsync(client, TensorSamples.PerPosition(count: 200, height: 16, width: 16, channels: 2, seed: 9));
 
         var problem = await Refused(client, new { datasetId }, "datasetId");
 
@@ -167,17 +185,20 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task Swagger_offers_a_table_and_a_tensor_example_that_the_service_accepts()
+    public async Task Swagger_lists_the_heads_and_offers_a_table_and_a_tensor_example_that_the_service_accepts()
     {
         var datasets = new Dictionary<string, string?>
         {
             ["table"] = (await _client.UploadCsvAsync(TestData.HousesCsv(30, seed: 10))).GetProperty("id").GetString(),
-            ["tensor"] = SaveTensor(factory, TensorSamples.PerPosition(count: 10, height: 2, width: 3, channels: 2, seed: 10)),
+            ["tensor"] = await UploadAsync(_client, TensorSamples.PerPosition(count: 10, height: 2, width: 3, channels: 2, seed: 10)),
         };
         var document = await _client.GetJsonAsync("/swagger/v1/swagger.json");
         var examples = document.GetProperty("paths").GetProperty("/api/v1/training-jobs").GetProperty("post").GetProperty("requestBody")
             .GetProperty("content").GetProperty("application/json").GetProperty("examples");
 
+        var head = document.GetProperty("components").GetProperty("schemas").GetProperty("TrainingRequest").GetProperty("properties")
+            .GetProperty("head");
+        Assert.Equal(["flatten-dense", "per-position"], head.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         foreach (var (name, datasetId) in datasets)
         {
             var body = examples.GetProperty(name).GetProperty("value").GetRawText().Replace("ds_replace_me_", datasetId, StringComparison.Ordinal);
@@ -187,9 +208,10 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
         }
     }
 
-    /// <summary>Stores a tensor dataset as an upload would.</summary>
-    private static string SaveTensor(ModelServiceFactory service, TensorData data) =>
-        service.Services.GetRequiredService<IDatasetStore>().SaveTensor("tensor", data, TensorSummary.Of(data)).Id;
+    /// <summary>Uploads <paramref name="data"/> as the .npz numpy.savez would write; the dataset's id.</summary>
+    private static async Task<string> UploadAsync(HttpClient client, TensorData data) =>
+        (await ServiceApi.ExpectAsync(await client.PostAsync(new Uri("/api/v1/datasets?name=tiles", UriKind.Relative),
+            ServiceApi.Bytes(TensorSamples.Npz(data), "application/x-npz")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
 
     private static async Task<JsonElement> Refused(HttpClient client, object request, string field) =>
         await ServiceApi.ExpectProblemAsync(await client.PostAsJsonAsync("/api/v1/training-jobs", request), HttpStatusCode.BadRequest, field);
