@@ -173,6 +173,7 @@ public sealed class TensorDatasetTests : IDisposable
         { "data longer than the shape", "x", "needs 32" },
         { "an infinite value", "x", "x[1][0][1][0]" },
         { "an infinite target", "y", "y[1]" },
+        { "an unsupported compression method", "body", "not a valid .npz" },
     };
 
     [Theory]
@@ -216,6 +217,7 @@ public sealed class TensorDatasetTests : IDisposable
             "data longer than the shape" => WithX(Entry(TensorSamples.Dict("<f4", 2, 2, 2, 1), 36)),
             "an infinite value" => WithX(TensorSamples.Npy([0, 0, 0, 0, 0, float.PositiveInfinity, 0, 0], 2, 2, 2, 1)),
             "an infinite target" => TensorSamples.Zip(false, ("x.npy", x), ("y.npy", TensorSamples.Npy([0, double.NegativeInfinity], 2))),
+            "an unsupported compression method" => WithMethod(TensorSamples.Zip(false, ("x.npy", x), ("y.npy", y)), 14),
             _ => throw new ArgumentOutOfRangeException(nameof(problem)),
         };
     }
@@ -272,6 +274,25 @@ public sealed class TensorDatasetTests : IDisposable
         await ServiceApi.ExpectProblemAsync(waiting, HttpStatusCode.ServiceUnavailable);
         Assert.NotNull(waiting.Headers.RetryAfter);
         Assert.Equal(100, (await ServiceApi.ExpectAsync(served, HttpStatusCode.Created)).GetProperty("rowCount").GetInt32());
+    }
+
+    /// <summary>Rewrites every entry's compression method (14 is LZMA) in its local header and directory record.</summary>
+    private static byte[] WithMethod(byte[] zip, ushort method)
+    {
+        var bytes = (byte[])zip.Clone();
+        for (var at = 0; at + 12 < bytes.Length; at++)
+        {
+            var signature = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at));
+            if (signature == 0x04034b50)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 8), method);
+            }
+            else if (signature == 0x02014b50)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 10), method);
+            }
+        }
+        return bytes;
     }
 
     /// <summary>Rewrites the uncompressed size of <paramref name="entry"/> in its local header and directory record.</summary>
