@@ -135,6 +135,22 @@ public sealed class TensorDatasetTests : IDisposable
         Assert.Single((await client.GetJsonAsync("/api/v1/datasets")).EnumerateArray());
     }
 
+    [Fact]
+    public async Task A_dataset_stored_before_datasets_had_a_kind_reads_back_as_a_table()
+    {
+        var client = _factory.CreateClient();
+        var id = (await client.UploadCsvAsync("a,y\n1,2\n3,4\n", "old")).GetProperty("id").GetString()!;
+        var info = Path.Combine(_factory.StorageRoot, "datasets", id, "info.json");
+        var stored = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(info))!.AsObject();
+        Assert.True(stored.Remove("kind"));
+        File.WriteAllText(info, stored.ToJsonString());
+
+        var read = await client.GetJsonAsync($"/api/v1/datasets/{id}");
+
+        Assert.Equal("table", read.GetProperty("kind").GetString());
+        Assert.Equal([1.0, 3.0], Store.Load(id)!.Columns[0].Numbers!);
+    }
+
     public static TheoryData<string, string, string> BadNpz => new()
     {
         { "not a zip", "body", "" },

@@ -9,9 +9,9 @@ using ModelService.Api.Tests.Datasets;
 namespace ModelService.Api.Tests.Errors;
 
 /// <summary>One bad request: where it goes, what it carries and the problem it must get back. Paths and bodies may
-/// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model) and {job} (a finished
-/// job). <see cref="Field"/> is the key the problem's errors must name, when one applies. The same list drives
-/// scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>). The file is long because
+/// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model), {job} (a finished
+/// job) and {tensor} (an inactive per-position model of [2, 2, 1] samples). <see cref="Field"/> is the key the problem's
+/// errors must name, when one applies. The same list drives scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>). The file is long because
 /// it is the case list: one line per bad request, in one place on purpose.</summary>
 public sealed record BadInput(string Name, string Method, string Path, int Status, string? Field = null,
     string? ContentType = null, byte[]? Body = null, string? Key = ModelServiceFactory.ApiKey)
@@ -177,6 +177,18 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             [.. "{\"records\": [{\"caf"u8, 0xE9, .. "\": 0.5}]}"u8]) { Says = "UTF-8" },
         new("content type: predictions as text/csv", "POST", Predictions, 415, null, "text/csv", "square_footage,rooms\n0.5,0.5\n"u8.ToArray()),
 
+        Predict("tensor predictions: records for a tensor model", """{"modelId": "{tensor}", "records": [{"channel_0": 0.5}]}""", "records")
+            with { Says = "send 'instances'" },
+        Predict("tensor predictions: ragged instances", """{"modelId": "{tensor}", "instances": [[[[0.5]]], [[[0.5], [0.5]]]]}""", "instances[1][0]"),
+        Predict("tensor predictions: wrong channel count", """{"modelId": "{tensor}", "instances": [[[[0.5, 0.5]]]]}""", "instances"),
+        Predict("tensor predictions: string in an instance", """{"modelId": "{tensor}", "instances": [[[["0.5"]]]]}""", "instances[0][0][0][0]"),
+        Predict("tensor predictions: instances not nested [N, H, W, C]", """{"modelId": "{tensor}", "instances": [[0.5, 0.5]]}""", "instances"),
+        TensorInfer("v2 tensor: shape not [N, H, W, C]", """{"name": "input0", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}""",
+            "[N, H, W, 1]"),
+        TensorInfer("v2 tensor: BYTES datatype", """{"name": "input0", "shape": [1, 1, 1, 1], "datatype": "BYTES", "data": ["1"]}""", "FP32 or FP64"),
+        TensorInfer("v2 tensor: shape beyond what the body holds", """{"name": "input0", "shape": [1, 60000, 60000, 1], "datatype": "FP32", "data": [1]}""",
+            "can hold"),
+
         Import("model import: empty body", [], "body"),
         Import("model import: not gzip", "square_footage,rooms\n0.5,0.5\n"u8.ToArray(), "body"),
         Import("model import: gzip but not tar", Gzip("not a tar archive"u8.ToArray()), "body"),
@@ -313,6 +325,10 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     private static BadInput Import(string name, byte[] archive, string field) =>
         new(name, "POST", Models, 400, field, "application/gzip", archive);
 
+    private static BadInput TensorInfer(string name, string input, string says) =>
+        new(name, "POST", "/v2/models/modelservice/versions/{tensor}/infer", 400, says, "application/json",
+            Encoding.UTF8.GetBytes("{\"inputs\": [" + input + "]}"));
+
     private static BadInput Infer(string name, string json, string? says, int status = 400) =>
         new(name, "POST", V2Infer, status, says, "application/json", Encoding.UTF8.GetBytes(json));
 
@@ -345,7 +361,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     }
 
     /// <summary>A keyed service with small limits, holding a dataset, a model trained on it (not active) and the
-    /// finished job that trained it.</summary>
+    /// finished job that trained it, and a per-position model trained on a small tensor dataset.</summary>
     public sealed class Service : IAsyncLifetime, IDisposable
     {
         /// <summary>The settings the cases assume (limits they exceed, the key they use); an outside run needs them too.</summary>
@@ -362,6 +378,11 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             ["RateLimiting:Training:PermitLimit"] = "0",
             ["RateLimiting:Predictions:PermitLimit"] = "0",
         };
+
+        /// <summary>Ten [2, 2, 1] samples with a target per position (scripts/bad-input-battery.sh uploads the same).</summary>
+        public const string TensorDataset = """
+            {"name": "battery-tensor", "x": [[[[0.0],[0.1]],[[0.2],[0.3]]],[[[0.1],[0.2]],[[0.3],[0.4]]],[[[0.2],[0.3]],[[0.4],[0.5]]],[[[0.3],[0.4]],[[0.5],[0.6]]],[[[0.4],[0.5]],[[0.6],[0.7]]],[[[0.5],[0.6]],[[0.7],[0.8]]],[[[0.6],[0.7]],[[0.8],[0.9]]],[[[0.7],[0.8]],[[0.9],[1.0]]],[[[0.8],[0.9]],[[1.0],[1.1]]],[[[0.9],[1.0]],[[1.1],[1.2]]]], "y": [[[0.0,0.2],[0.4,0.6]],[[0.2,0.4],[0.6,0.8]],[[0.4,0.6],[0.8,1.0]],[[0.6,0.8],[1.0,1.2]],[[0.8,1.0],[1.2,1.4]],[[1.0,1.2],[1.4,1.6]],[[1.2,1.4],[1.6,1.8]],[[1.4,1.6],[1.8,2.0]],[[1.6,1.8],[2.0,2.2]],[[1.8,2.0],[2.2,2.4]]]}
+            """;
 
         private readonly ModelServiceFactory _factory = new(new Dictionary<string, string?>(Settings));
 
@@ -403,6 +424,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             }
             var dataset = (await owner.UploadCsvAsync(csv.ToString())).GetProperty("id").GetString()!;
             var job = await owner.TrainAsync(new { datasetId = dataset, target = "price", epochs = 1, activate = false });
+            var tensorSet = (await ServiceApi.ExpectAsync(await owner.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative),
+                ServiceApi.JsonBody(TensorDataset)), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            var tensorJob = await owner.TrainAsync(new { datasetId = tensorSet, epochs = 1, activate = false });
             var active = (await owner.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString()!;
             _ids = new()
             {
@@ -410,6 +434,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
                 ["{model}"] = job.GetProperty("modelId").GetString()!,
                 ["{active}"] = active,
                 ["{job}"] = job.GetProperty("id").GetString()!,
+                ["{tensor}"] = tensorJob.GetProperty("modelId").GetString()!,
             };
             Before = await SnapshotAsync();
         }
