@@ -104,12 +104,13 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     /// <summary>Number of trainable values.</summary>
     public long TrainableCount => _flatData.shape[0];
 
-    /// <summary>Computes [N, 1] outputs for input [N, H, W, C] or [N, H·W·C] (channels last).</summary>
+    /// <summary>Computes outputs for input [N, H, W, C] or [N, H·W·C] (channels last): [N, 1] for a flatten-dense head;
+    /// [N, H·W] for a per-position head, which takes any H and W.</summary>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var rows = input.shape[0];
-        var x = input.reshape(rows * _spec.Positions, _spec.InputChannels);
+        var x = input.reshape(-1, _spec.InputChannels);
         foreach (var layer in _hidden)
         {
             x = nn.functional.linear(x, layer.Weight.view(layer.Out, layer.In), layer.Bias);
@@ -127,7 +128,9 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = x.mul(mask.div_(keepScalar));
             }
         }
-        return nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
+        return _spec.Head == Head.PerPosition
+            ? nn.functional.linear(x, _outputWeight.view(1, _spec.LastChannels), _outputBias).reshape(rows, -1)
+            : nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
     }
 
     /// <summary>Clears the gradient of every trainable value.</summary>
@@ -208,7 +211,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
             {
                 case TensorRole.ConvWeight or TensorRole.ConvBias or TensorRole.DenseWeight or TensorRole.DenseBias:
                     var fanIn = entry.Role is TensorRole.DenseWeight or TensorRole.DenseBias
-                        ? _spec.FlattenedWidth
+                        ? _spec.OutputInputs
                         : _hidden[entry.Layer].In;
                     var bound = 1.0 / Math.Sqrt(fanIn);
                     _tensors[i].uniform_(-bound, bound, _generator);
