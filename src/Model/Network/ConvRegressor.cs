@@ -129,8 +129,8 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     }
 
     // Positions are many and channels few, so the layers run channel-major: W [out, in] times the positions' channels
-    // [in, N·H·W], a product whose long side is the positions (measured about a sixth faster per training step than
-    // [N·H·W, in] times Wᵀ). The last layer's [1, N·H·W] is already each sample's positions in H, W order.
+    // [in, N·H·W], a product whose long side is the positions, which LibTorch's GEMM runs faster than [N·H·W, in] times
+    // Wᵀ with its narrow output. The last layer's [1, N·H·W] is already each sample's positions in H, W order.
     private Tensor ForwardPerPosition(Tensor input)
     {
         var rows = input.shape[0];
