@@ -109,6 +109,10 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_spec.Head == Head.PerPosition)
+        {
+            return ForwardPerPosition(input);
+        }
         var rows = input.shape[0];
         var x = input.reshape(-1, _spec.InputChannels);
         foreach (var layer in _hidden)
@@ -119,18 +123,41 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = nn.functional.batch_norm(x, layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
                     training, BatchNormMomentum, BatchNormEpsilon);
             }
-            x = Activate(x, _spec.Activation);
-            if (training && _spec.Dropout > 0)
-            {
-                var keep = 1 - _spec.Dropout;
-                using var mask = empty_like(x).bernoulli_(keep, _generator);
-                using var keepScalar = keep.ToScalar();
-                x = x.mul(mask.div_(keepScalar));
-            }
+            x = Dropout(Activate(x, _spec.Activation));
         }
-        return _spec.Head == Head.PerPosition
-            ? nn.functional.linear(x, _outputWeight.view(1, _spec.LastChannels), _outputBias).reshape(rows, -1)
-            : nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
+        return nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
+    }
+
+    // Positions are many and channels few, so the layers run channel-major: W [out, in] times the positions' channels
+    // [in, N·H·W], a product whose long side is the positions, which LibTorch's GEMM runs faster than [N·H·W, in] times
+    // Wᵀ with its narrow output. The last layer's [1, N·H·W] is already each sample's positions in H, W order.
+    private Tensor ForwardPerPosition(Tensor input)
+    {
+        var rows = input.shape[0];
+        var x = input.reshape(-1, _spec.InputChannels).t();
+        foreach (var layer in _hidden)
+        {
+            x = layer.Bias.view(layer.Out, 1).addmm(layer.Weight.view(layer.Out, layer.In), x);
+            if (layer.NormWeight is not null)
+            {
+                x = nn.functional.batch_norm(x.t(), layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
+                    training, BatchNormMomentum, BatchNormEpsilon).t();
+            }
+            x = Dropout(Activate(x, _spec.Activation));
+        }
+        return _outputBias.view(1, 1).addmm(_outputWeight.view(1, _spec.LastChannels), x).reshape(rows, -1);
+    }
+
+    private Tensor Dropout(Tensor x)
+    {
+        if (!training || _spec.Dropout == 0)
+        {
+            return x;
+        }
+        var keep = 1 - _spec.Dropout;
+        using var mask = empty_like(x).bernoulli_(keep, _generator);
+        using var keepScalar = keep.ToScalar();
+        return x.mul(mask.div_(keepScalar));
     }
 
     /// <summary>Clears the gradient of every trainable value.</summary>

@@ -57,9 +57,11 @@ public sealed record NetworkSpec(
                 layers.Add(new LayerInfo("conv1x1", channels, 1, channels + 1L));
                 return layers;
             }
-            var flattened = FlattenedWidth;
-            layers.Add(new LayerInfo("flatten", channels, flattened, 0));
-            layers.Add(new LayerInfo("dense", flattened, 1, flattened + 1L, PositionDependentParameters: flattened));
+            // Counted in 64 bits: a shape too large for the network (refused by Validate) still reports its true size.
+            var flattened = (long)Height * Width * channels;
+            var shown = (int)Math.Min(flattened, int.MaxValue);
+            layers.Add(new LayerInfo("flatten", channels, shown, 0));
+            layers.Add(new LayerInfo("dense", shown, 1, flattened + 1, PositionDependentParameters: flattened));
             return layers;
         }
     }

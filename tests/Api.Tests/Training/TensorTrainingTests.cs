@@ -172,6 +172,17 @@ public sealed class TensorTrainingTests(ModelServiceFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task A_flatten_dense_head_whose_weights_pass_two_billion_is_refused_not_wrapped_around()
+    {
+        // 725 x 725 positions x 4096 channels = 2,152,960,000 dense weights: past the 32-bit range.
+        var datasetId = await UploadAsync(_client, TensorSamples.PerSample(count: 1, height: 725, width: 725, channels: 1, seed: 11));
+
+        var problem = await Refused(_client, new { datasetId, hiddenChannels = new[] { 4096 } }, "hiddenChannels");
+
+        Assert.Contains("2152960000 of them in the flatten-dense head", Detail(problem), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_tensor_dataset_over_the_working_set_limit_is_a_400_naming_datasetId()
     {
         using var limited = new ModelServiceFactory(new Dictionary<string, string?> { ["Training:MaxWorkingSetBytes"] = "1048576" });

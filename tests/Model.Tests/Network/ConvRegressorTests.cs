@@ -129,6 +129,16 @@ public sealed class ConvRegressorTests
     }
 
     [Fact]
+    public void A_flatten_dense_head_too_large_for_one_sample_reports_its_true_parameter_count_and_is_refused()
+    {
+        var spec = new NetworkSpec(100_000, 100_000, 1, [4096]);
+
+        Assert.Equal((2L * 4096) + (100_000L * 100_000 * 4096) + 1, spec.ParameterCount);
+        using var generator = new Generator(1);
+        Assert.Throws<ArgumentException>(() => new ConvRegressor(spec, generator));
+    }
+
+    [Fact]
     public void A_per_position_head_is_a_last_1x1_conv2d_to_one_channel_on_inputs_of_any_size()
     {
         var spec = new NetworkSpec(2, 2, 4, [5, 6], Activation.Tanh, Head: Head.PerPosition);

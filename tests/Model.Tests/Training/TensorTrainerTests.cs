@@ -49,6 +49,29 @@ public sealed class TensorTrainerTests
     }
 
     [Fact]
+    public void A_per_position_network_with_batch_norm_and_dropout_trains_and_predicts_as_its_TorchSharp_network()
+    {
+        var options = new TrainingOptions { Epochs = 10, LearningRate = 0.01 };
+        var model = Trainer.Train(TensorTestData.Bands(count: 120, height: 4, width: 4, seed: 13),
+            new TrainingRequestSpec("y", [], new NetworkOptions([16, 8], Activation.Gelu, Dropout: 0.1, BatchNorm: true), options), null,
+            CancellationToken.None);
+        var test = TensorTestData.Bands(count: 20, height: 5, width: 3, seed: 14);
+
+        var managed = new double[test.Y.Length];
+        new Predictor(model).PredictTensor(test.X, test.Count, 5, 3, managed);
+        using var torch = new Inference.TorchForward(model);
+        var reference = torch.PredictTensor(test.X, test.Count, 5, 3);
+
+        var history = model.Manifest.Training.History;
+        Assert.True(history[^1].TrainLoss < history[0].TrainLoss * 0.5, $"{history[0].TrainLoss} -> {history[^1].TrainLoss}");
+        Assert.True(TensorTestData.Rmse(managed, test.Y) < 0.5, $"test RMSE {TensorTestData.Rmse(managed, test.Y):F3}");
+        for (var i = 0; i < managed.Length; i++)
+        {
+            Assert.True(Math.Abs(managed[i] - reference[i]) <= 1e-4 * Math.Max(Math.Abs(reference[i]), 2), $"output {i}: {managed[i]} vs {reference[i]}");
+        }
+    }
+
+    [Fact]
     public void The_same_seed_gives_identical_weights()
     {
         var data = TensorTestData.Bands(count: 40, height: 4, width: 4, seed: 5);
