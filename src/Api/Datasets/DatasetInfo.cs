@@ -14,7 +14,7 @@ internal sealed record DatasetInfo(
     string Sha256,
     DateTimeOffset CreatedAt,
     IReadOnlyList<ColumnInfo> Columns,
-    DatasetKind Kind = DatasetKind.Table,
+    InputKind Kind = InputKind.Table,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Shape = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? TargetShape = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<TensorStatistics>? Channels = null,
@@ -22,7 +22,7 @@ internal sealed record DatasetInfo(
 {
     public static DatasetInfo ForTensor(string id, string name, string sha256, DateTimeOffset createdAt, TensorData data,
         TensorSummary summary) =>
-        new(id, name, data.Count, sha256, createdAt, [], DatasetKind.Tensor, data.Shape, data.TargetShape, summary.Channels,
+        new(id, name, data.Count, sha256, createdAt, [], InputKind.Tensor, data.Shape, data.TargetShape, summary.Channels,
             summary.Target);
 }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using ModelService.Api.Errors;
 using ModelService.Model.Data;
@@ -87,8 +88,8 @@ internal static class NpzArchive
         {
             try
             {
-                var x = ReadFloats(_xEntry, _x, "x");
-                var y = ReadDoubles(_yEntry, _y, "y");
+                var x = ReadValues<float>(_xEntry, _x, "x");
+                var y = ReadValues<double>(_yEntry, _y, "y");
                 return TensorValues.Create(_shape.Count, _shape.Height, _shape.Width, (int)_x.Shape[3], x, y, _shape.PerPosition);
             }
             catch (InvalidDataException e)
@@ -186,54 +187,44 @@ internal static class NpzArchive
         return ((int)x[0], (int)x[1], (int)x[2], perPosition);
     }
 
-    private static float[] ReadFloats(ZipArchiveEntry entry, NpyHeader header, string array)
+    /// <summary>Reads an array's values as <typeparamref name="T"/> (float or double), converting from the stored width
+    /// in chunks when it differs.</summary>
+    private static T[] ReadValues<T>(ZipArchiveEntry entry, NpyHeader header, string array)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var values = GC.AllocateUninitializedArray<float>(checked((int)header.Elements));
+        var values = GC.AllocateUninitializedArray<T>(checked((int)header.Elements));
         using var stream = OpenData(entry, header, array);
-        if (!header.IsFloat64)
+        var storedDouble = header.IsFloat64;
+        if (storedDouble == (typeof(T) == typeof(double)))
         {
             ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), array);
         }
+        else if (storedDouble)
+        {
+            Convert<double, T>(stream, values, array);
+        }
         else
         {
-            var buffer = new double[Math.Min(values.Length, 64 * 1024)];
-            for (var at = 0; at < values.Length; at += buffer.Length)
-            {
-                var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, values.Length - at));
-                ReadExactly(stream, MemoryMarshal.AsBytes(chunk), array);
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    values[at + i] = (float)chunk[i];
-                }
-            }
+            Convert<float, T>(stream, values, array);
         }
         EnsureEnd(stream, array);
         return values;
     }
 
-    private static double[] ReadDoubles(ZipArchiveEntry entry, NpyHeader header, string array)
+    private static void Convert<TStored, T>(Stream stream, T[] values, string array)
+        where TStored : unmanaged, IFloatingPointIeee754<TStored>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var values = GC.AllocateUninitializedArray<double>(checked((int)header.Elements));
-        using var stream = OpenData(entry, header, array);
-        if (header.IsFloat64)
+        var buffer = new TStored[Math.Min(values.Length, 64 * 1024)];
+        for (var at = 0; at < values.Length; at += buffer.Length)
         {
-            ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), array);
-        }
-        else
-        {
-            var buffer = new float[Math.Min(values.Length, 64 * 1024)];
-            for (var at = 0; at < values.Length; at += buffer.Length)
+            var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, values.Length - at));
+            ReadExactly(stream, MemoryMarshal.AsBytes(chunk), array);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, values.Length - at));
-                ReadExactly(stream, MemoryMarshal.AsBytes(chunk), array);
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    values[at + i] = chunk[i];
-                }
+                values[at + i] = T.CreateTruncating(chunk[i]);
             }
         }
-        EnsureEnd(stream, array);
-        return values;
     }
 
     private static Stream OpenData(ZipArchiveEntry entry, NpyHeader header, string array)

@@ -101,7 +101,7 @@ internal sealed partial class LocalDatasetStore(
         {
             return null;
         }
-        if (info.Kind != DatasetKind.Table)
+        if (info.Kind != InputKind.Table)
         {
             throw new DatasetKindException(id, info.Kind);
         }
@@ -115,7 +115,7 @@ internal sealed partial class LocalDatasetStore(
         {
             return null;
         }
-        if (info.Kind != DatasetKind.Tensor)
+        if (info.Kind != InputKind.Tensor)
         {
             throw new DatasetKindException(id, info.Kind);
         }

@@ -54,20 +54,20 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
             ? JsonSerializer.Deserialize(json, ApiJsonContext.Default.DatasetInfo)
             : null);
 
-    public DataTable? Load(string id) => Read(id, DatasetKind.Table, (info, reader) =>
+    public DataTable? Load(string id) => Read(id, InputKind.Table, (info, reader) =>
     {
         using var data = reader.GetStream(1);
         return DatasetCsv.Read(data, info);
     });
 
     /// <summary>The archive reader needs a seekable stream, so the bytes are read whole.</summary>
-    public TensorData? LoadTensor(string id) => Read(id, DatasetKind.Tensor, (_, reader) =>
+    public TensorData? LoadTensor(string id) => Read(id, InputKind.Tensor, (_, reader) =>
     {
         using var data = new MemoryStream(reader.GetFieldValue<byte[]>(1), writable: false);
         return NpzArchive.Read(data, long.MaxValue, "stored");
     });
 
-    private T? Read<T>(string id, DatasetKind kind, Func<DatasetInfo, NpgsqlDataReader, T> read)
+    private T? Read<T>(string id, InputKind kind, Func<DatasetInfo, NpgsqlDataReader, T> read)
         where T : class => !Ids.IsDatasetId(id) ? null : db.Run(connection =>
     {
         using var command = PostgresDatabase.Command(connection, "SELECT info, data FROM datasets WHERE id = $1", id);

@@ -26,7 +26,7 @@ internal static class SweepPlanner
             }
         }
 
-        if (dataset.Kind == DatasetKind.Tensor)
+        if (dataset.Kind == InputKind.Tensor)
         {
             // The batched trainer stacks table runs; a tensor dataset trains through a training job.
             Error("datasetId", $"Dataset '{dataset.Id}' is a tensor dataset; sweeps train on tables. Train it with a training job.");

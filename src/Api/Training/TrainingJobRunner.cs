@@ -27,7 +27,7 @@ internal sealed class TrainingJobRunner(
         var request = job.Request;
         DataTable? table = null;
         TensorData? tensor = null;
-        if (datasets.Get(request.DatasetId!) is { Kind: DatasetKind.Tensor })
+        if (datasets.Get(request.DatasetId!) is { Kind: InputKind.Tensor })
         {
             tensor = datasets.LoadTensor(request.DatasetId!) ?? throw Missing(request.DatasetId);
         }

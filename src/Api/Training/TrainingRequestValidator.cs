@@ -22,7 +22,7 @@ internal static class TrainingRequestValidator
         {
             Error("epochs", $"'epochs' must be between 1 and {limits.MaxEpochs} (Training:MaxEpochs).");
         }
-        var normalised = dataset.Kind == DatasetKind.Tensor
+        var normalised = dataset.Kind == InputKind.Tensor
             ? ValidateTensor(request, dataset, limits, Error)
             : ValidateTable(request, dataset, limits, Error);
         return errors.Count > 0 ? (null, errors) : (normalised, errors);

@@ -3,8 +3,8 @@ using ModelService.Model.Serialization;
 
 namespace ModelService.Model.Data;
 
-/// <summary>What a model takes as input; its wire names (HTTP API and manifest) are the
-/// <see cref="JsonStringEnumMemberNameAttribute"/> values.</summary>
+/// <summary>What a model takes as input, and what a dataset holds (the kind of model trained on it); its wire names
+/// (HTTP API, manifest and stores) are the <see cref="JsonStringEnumMemberNameAttribute"/> values.</summary>
 [JsonConverter(typeof(WireEnumConverter<InputKind>))]
 public enum InputKind
 {

@@ -1,3 +1,4 @@
+using ModelService.Model.Data;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Datasets;
@@ -95,7 +96,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         var loaded = Datasets.LoadTensor(info.Id)!;
         var stored = Datasets.Get(info.Id)!;
 
-        Assert.Equal((DatasetKind.Tensor, "images", 3), (stored.Kind, stored.Name, stored.RowCount));
+        Assert.Equal((InputKind.Tensor, "images", 3), (stored.Kind, stored.Name, stored.RowCount));
         Assert.Equal([2, 4, 2], stored.Shape!);
         Assert.Equal([2, 4], stored.TargetShape!);
         Assert.Equal(1, stored.Channels![1].Missing);
