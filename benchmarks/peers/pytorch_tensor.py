@@ -4,8 +4,8 @@ quality reference for training on [N, H, W, C] inputs (benchmarks/tensor/).
 Reads `train.npz` and `test.npz` written by benchmarks/tensor/make_data.py (x [N, H, W, C] float32, y [N, H, W]).
 Drops samples whose target has a NaN, shuffles the rest with a generator seeded by --seed and holds out
 round(N * 0.2) samples for validation; standardises each input channel and the target with the mean and (population)
-standard deviation over every position of the training samples (a missing input becomes the channel's mean, 0 once
-standardised); then trains nn.Conv2d(k=1) C->16 relu, 16->8 relu, 8->1 on [N, C, H, W] (or, with --variant linear, the
+standard deviation over every position of the training samples (a missing input takes the channel's mean, before the
+deviation is computed, and so becomes 0); then trains nn.Conv2d(k=1) C->16 relu, 16->8 relu, 8->1 on [N, C, H, W] (or, with --variant linear, the
 same stack as nn.Linear on channels-last [N, H, W, C]) with Adam 1e-3 on the mean squared error over every position of
 the batch, 50 epochs of batches of 16 samples, reshuffled every epoch, the validation loss computed after each epoch,
 no early stopping. Prints one JSON line: `seconds` from the split to the last epoch (preprocessing and the training
@@ -21,6 +21,7 @@ START = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -47,6 +48,12 @@ def build(variant, channels, hidden):
     layers.append(nn.Conv2d(width, 1, kernel_size=1) if variant == "conv" else nn.Linear(width, 1))
     stack = nn.Sequential(*layers)
     return ChannelsLast(stack) if variant == "conv" else stack
+
+
+def blas():
+    """The BLAS this PyTorch build calls for nn.Linear and matrix products (Debian's: the reference one, "generic")."""
+    match = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    return match.group(1) if match else "unknown"
 
 
 def load(path):
@@ -81,7 +88,7 @@ def main():
 
     train_x = x[train_idx].astype(np.float64)
     x_mean = np.nanmean(train_x, axis=(0, 1, 2))
-    x_std = np.nanstd(train_x, axis=(0, 1, 2))
+    x_std = np.where(np.isnan(train_x), x_mean, train_x).std(axis=(0, 1, 2))
     x_std[x_std == 0] = 1.0
     y_mean, y_std = y[train_idx].mean(), y[train_idx].std()
     y_std = y_std if y_std > 0 else 1.0
@@ -125,7 +132,7 @@ def main():
         "validation_samples": int(n_val), "epochs": args.epochs, "seconds": round(seconds, 3),
         "total_seconds": round(time.perf_counter() - START, 3), "test_rmse": round(rmse, 5),
         "train_loss": round(train_loss, 6), "validation_loss": None if val_loss is None else round(val_loss, 6),
-        "torch": torch.__version__}), flush=True)
+        "torch": torch.__version__, "blas": blas()}), flush=True)
 
 
 if __name__ == "__main__":
