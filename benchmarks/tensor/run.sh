@@ -28,7 +28,7 @@ $PY "$root/benchmarks/tensor/make_data.py" "$work/data"
 publish_service
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
-    start_service
+    start_service Inference__GrpcPort=0 # no gRPC listener: its fixed port may be taken on a shared machine
     $PY "$root/benchmarks/tensor/tensor_via_api.py" "$work/data" --url "$URL" --api-key benchmark-key-0123456789 | tee -a "$work/service.jsonl"
     stop_service
     : >"$work/torch-round.jsonl"
