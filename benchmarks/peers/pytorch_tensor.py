@@ -2,15 +2,15 @@
 quality reference for training on [N, H, W, C] inputs (benchmarks/tensor/).
 
 Reads `train.npz` and `test.npz` written by benchmarks/tensor/make_data.py (x [N, H, W, C] float32, y [N, H, W]).
-Drops samples whose target has a NaN, shuffles the rest with a generator seeded by --seed and holds out
-round(N * 0.2) samples for validation; standardises each input channel and the target with the mean and (population)
-standard deviation over every position of the training samples (a missing input takes the channel's mean, before the
-deviation is computed, and so becomes 0); then trains nn.Conv2d(k=1) C->16 relu, 16->8 relu, 8->1 on [N, C, H, W] (or, with --variant linear, the
-same stack as nn.Linear on channels-last [N, H, W, C]) with Adam 1e-3 on the mean squared error over every position of
-the batch, 50 epochs of batches of 16 samples, reshuffled every epoch, the validation loss computed after each epoch,
-no early stopping. Prints one JSON line: `seconds` from the split to the last epoch (preprocessing and the training
-loop), `total_seconds` the whole process (imports and reading the archives included), `test_rmse` over every position
-of the test samples in the target's units.
+Drops samples whose target has a NaN, shuffles the rest with a generator seeded by --seed and holds out round(N * 0.2)
+samples for validation; standardises each input channel and the target with the mean and (population) standard
+deviation over every position of the training samples (a missing input takes the channel's mean, before the deviation
+is computed, and so becomes 0); then trains nn.Conv2d(k=1) C->16 relu, 16->8 relu, 8->1 on [N, C, H, W] (or, with
+--variant linear, the same stack as nn.Linear on channels-last [N, H, W, C]) with Adam 1e-3 on the mean squared error
+over every position of the batch, 50 epochs of batches of 16 samples, reshuffled every epoch, the validation loss
+computed after each epoch, no early stopping. Prints one JSON line: `seconds` from the split to the last epoch
+(preprocessing and the training loop), `total_seconds` the whole process (imports and reading the archives included),
+`test_rmse` over every position of the test samples in the target's units.
 
     /usr/bin/python3 benchmarks/peers/pytorch_tensor.py DATA_DIR [--threads 1] [--variant conv|linear]
 """

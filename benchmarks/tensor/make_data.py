@@ -26,7 +26,8 @@ def draw(rng, n):
     x[..., 2] = rng.normal(-100.0, 30.0, (n, HEIGHT, WIDTH))
     x[..., 3] = rng.uniform(0.0, 1.0, (n, HEIGHT, WIDTH))
     # The target is computed from the float32 values the archive holds, so it is exact for what a model sees.
-    y = 3.0 * x[..., 0].astype(np.float64) - 2.0 * x[..., 1].astype(np.float64) + rng.normal(0.0, NOISE, (n, HEIGHT, WIDTH))
+    band0, band1 = x[..., 0].astype(np.float64), x[..., 1].astype(np.float64)
+    y = 3.0 * band0 - 2.0 * band1 + rng.normal(0.0, NOISE, (n, HEIGHT, WIDTH))
     return x, y
 
 

@@ -5,10 +5,12 @@
 # a fresh published service with an empty store, runs benchmarks/tensor/tensor_via_api.py (upload the .npz, train with
 # the service's defaults and "head": "per-position", score the test samples through /api/v1/predictions) and stops it,
 # then runs benchmarks/peers/pytorch_tensor.py (nn.Conv2d(k=1) 4->16->8->1 with the same settings) at 1 and at 2
-# threads, each bounded by TORCH_TIMEOUT seconds (300; a run over it counts as missing). Prints every run, the medians
-# and the ratios: service / PyTorch time (target <= 0.5, PyTorch's figure the better of its two thread counts' medians;
-# the service's figure both as the client saw it, submit to succeeded, and as the job's finishedAt - startedAt), test
-# RMSE service / PyTorch (target <= 1), and the median of each round's own time ratio, since the machine's speed drifts.
+# threads, each bounded by TORCH_TIMEOUT seconds (300; a run over it counts as missing). Round r trains both with seed
+# 41 + r (the first round is exactly the service's defaults), so the test RMSE medians span seeds. Prints every run,
+# the medians and the ratios: service / PyTorch time (target <= 0.5, PyTorch's figure the better of its two thread
+# counts' medians; the service's figure both as the client saw it, submit to succeeded, and as the job's
+# finishedAt - startedAt), test RMSE service / PyTorch (target <= 1), and the median of each round's own time ratio,
+# since the machine's speed drifts.
 # Usage (from anywhere): bash benchmarks/tensor/run.sh   Environment: RUNS (3), PORT (5106), TORCH_TIMEOUT (300),
 # VARIANT (conv; linear runs the peer as nn.Linear on channels-last input).
 set -euo pipefail
@@ -29,11 +31,12 @@ publish_service
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
     start_service Inference__GrpcPort=0 # no gRPC listener: its fixed port may be taken on a shared machine
-    $PY "$root/benchmarks/tensor/tensor_via_api.py" "$work/data" --url "$URL" --api-key benchmark-key-0123456789 | tee -a "$work/service.jsonl"
+    seed=$((41 + run))
+    $PY "$root/benchmarks/tensor/tensor_via_api.py" "$work/data" --url "$URL" --api-key benchmark-key-0123456789 --seed "$seed" | tee -a "$work/service.jsonl"
     stop_service
     : >"$work/torch-round.jsonl"
     for threads in 1 2; do
-        (cd "$root/benchmarks/peers" && timeout "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --threads "$threads" --variant "$VARIANT") \
+        (cd "$root/benchmarks/peers" && timeout "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --threads "$threads" --variant "$VARIANT" --seed "$seed") \
             | tee -a "$work/torch-$threads.jsonl" "$work/torch-round.jsonl" || echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
     done
     best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)

@@ -35,8 +35,9 @@ def trained_seconds(item):
     return (datetime.fromisoformat(item["finishedAt"]) - datetime.fromisoformat(item["startedAt"])).total_seconds()
 
 
-def check_defaults(request):
-    differing = {k: (request.get(k), v) for k, v in PEER_SETTINGS.items() if request.get(k) != v}
+def check_defaults(request, seed):
+    expected = PEER_SETTINGS if seed is None else {**PEER_SETTINGS, "seed": seed}
+    differing = {k: (request.get(k), v) for k, v in expected.items() if request.get(k) != v}
     if differing:
         raise SystemExit(f"the job's settings differ from the peer's (job, peer): {differing}")
 
@@ -59,6 +60,7 @@ def main():
     parser.add_argument("data", help="folder holding train.npz and test.npz")
     parser.add_argument("--url", required=True)
     parser.add_argument("--api-key")
+    parser.add_argument("--seed", type=int, help="sent as the job's seed (the peer's --seed); default: the service's")
     args = parser.parse_args()
     client = Client(args.url, args.api_key)
 
@@ -71,11 +73,13 @@ def main():
         raise SystemExit(f"the upload is not a tensor dataset: {dataset}")
 
     started = time.perf_counter()
-    job = client.call("POST", "/api/v1/training-jobs", json.dumps(
-        {"datasetId": dataset["id"], "head": "per-position", "activate": False}).encode())
+    request = {"datasetId": dataset["id"], "head": "per-position", "activate": False}
+    if args.seed is not None:
+        request["seed"] = args.seed
+    job = client.call("POST", "/api/v1/training-jobs", json.dumps(request).encode())
     job = client.wait(f"/api/v1/training-jobs/{job['id']}", poll_seconds=0.01)
     wall = time.perf_counter() - started
-    check_defaults(job["request"])
+    check_defaults(job["request"], args.seed)
 
     model = client.call("GET", f"/api/v1/models/{job['modelId']}")
     with np.load(os.path.join(args.data, "test.npz"), allow_pickle=False) as test:
@@ -83,8 +87,9 @@ def main():
     validation = (model.get("metrics") or {}).get("validation") or {}
     training = model.get("training") or {}
     print(json.dumps({
-        "service": "modelservice", "job": "tensor-per-position", "seconds": round(trained_seconds(job), 3),
-        "wall": round(wall, 3), "upload": round(upload, 3), "upload_bytes": len(archive), "samples": dataset["rowCount"],
+        "service": "modelservice", "job": "tensor-per-position", "seed": job["request"]["seed"],
+        "seconds": round(trained_seconds(job), 3), "wall": round(wall, 3), "upload": round(upload, 3),
+        "upload_bytes": len(archive), "samples": dataset["rowCount"],
         "shape": dataset.get("shape"), "train_rows": training.get("trainRows"),
         "validation_rows": training.get("validationRows"), "epochs": training.get("epochs"),
         "test_rmse": round(rmse, 5), "validation_rmse": validation.get("rmse")}), flush=True)
