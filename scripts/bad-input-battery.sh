@@ -7,7 +7,8 @@
 #   eval "$(scripts/bad-input-battery.sh --env)"   # the limits and key the cases assume; start the service after this
 #   scripts/bad-input-battery.sh BASE_URL
 #
-# Before the battery it uploads a small dataset and trains a one-epoch model (not activated); it deletes both after.
+# Before the battery it uploads a small dataset and a small tensor dataset and trains a one-epoch model (not activated) on
+# each; it deletes them after.
 # Needs curl, jq and base64.
 set -euo pipefail
 
@@ -37,18 +38,28 @@ snapshot() {
 csv="square_footage,rooms,city,price"
 for i in $(seq 1 20); do csv+=$'\n'"0.$i,0.$((21 - i)),$([ $((i % 2)) = 0 ] && echo north || echo south),$((i * 25000 + 1000))"; done
 ds=$(keyed -X POST -H 'Content-Type: text/csv' --data-binary "$csv" "$base/api/v1/datasets?name=battery" | jq -r .id)
-job=$(keyed -X POST -H 'Content-Type: application/json' \
-  -d "{\"datasetId\": \"$ds\", \"target\": \"price\", \"epochs\": 1, \"activate\": false}" "$base/api/v1/training-jobs" | jq -r .id)
-for _ in $(seq 1 600); do
-  status=$(keyed "$base/api/v1/training-jobs/$job" | jq -r .status)
-  case $status in succeeded | failed | cancelled) break ;; esac
-  sleep 0.1
-done
-[ "$status" = succeeded ] || { echo "setup: training job $job ended $status" >&2; exit 2; }
+# Trains one epoch of the request in $1 and prints the finished job's id.
+train() {
+  local job status
+  job=$(keyed -X POST -H 'Content-Type: application/json' -d "$1" "$base/api/v1/training-jobs" | jq -r .id)
+  for _ in $(seq 1 600); do
+    status=$(keyed "$base/api/v1/training-jobs/$job" | jq -r .status)
+    case $status in succeeded | failed | cancelled) break ;; esac
+    sleep 0.1
+  done
+  [ "$status" = succeeded ] || { echo "setup: training job $job ended $status" >&2; exit 2; }
+  echo "$job"
+}
+job=$(train "{\"datasetId\": \"$ds\", \"target\": \"price\", \"epochs\": 1, \"activate\": false}")
 model=$(keyed "$base/api/v1/training-jobs/$job" | jq -r .modelId)
+# The tensor dataset of BadInputBatteryTests.Service.TensorDataset: ten [2, 2, 1] samples with a target per position.
+tensor_set='{"name": "battery-tensor", "x": [[[[0.0],[0.1]],[[0.2],[0.3]]],[[[0.1],[0.2]],[[0.3],[0.4]]],[[[0.2],[0.3]],[[0.4],[0.5]]],[[[0.3],[0.4]],[[0.5],[0.6]]],[[[0.4],[0.5]],[[0.6],[0.7]]],[[[0.5],[0.6]],[[0.7],[0.8]]],[[[0.6],[0.7]],[[0.8],[0.9]]],[[[0.7],[0.8]],[[0.9],[1.0]]],[[[0.8],[0.9]],[[1.0],[1.1]]],[[[0.9],[1.0]],[[1.1],[1.2]]]], "y": [[[0.0,0.2],[0.4,0.6]],[[0.2,0.4],[0.6,0.8]],[[0.4,0.6],[0.8,1.0]],[[0.6,0.8],[1.0,1.2]],[[0.8,1.0],[1.2,1.4]],[[1.0,1.2],[1.4,1.6]],[[1.2,1.4],[1.6,1.8]],[[1.4,1.6],[1.8,2.0]],[[1.6,1.8],[2.0,2.2]],[[1.8,2.0],[2.2,2.4]]]}'
+tds=$(keyed -X POST -H 'Content-Type: application/json' --data-binary "$tensor_set" "$base/api/v1/datasets" | jq -r .id)
+tensor_job=$(train "{\"datasetId\": \"$tds\", \"epochs\": 1, \"activate\": false}")
+tensor=$(keyed "$base/api/v1/training-jobs/$tensor_job" | jq -r .modelId)
 active=$(keyed "$base/api/v1/models/active" | jq -r .id)
 snapshot >"$tmp/before"
-fill() { LC_ALL=C sed -e "s/{ds}/$ds/g" -e "s/{model}/$model/g" -e "s/{active}/$active/g" -e "s/{job}/$job/g"; }
+fill() { LC_ALL=C sed -e "s/{ds}/$ds/g" -e "s/{model}/$model/g" -e "s/{active}/$active/g" -e "s/{job}/$job/g" -e "s/{tensor}/$tensor/g"; }
 
 # --- the cases ----------------------------------------------------------------------------------------------------
 while IFS= read -r line; do
@@ -101,6 +112,8 @@ else
 fi
 
 keyed -X DELETE "$base/api/v1/models/$model" >/dev/null
+keyed -X DELETE "$base/api/v1/models/$tensor" >/dev/null
 keyed -X DELETE "$base/api/v1/datasets/$ds" >/dev/null
+keyed -X DELETE "$base/api/v1/datasets/$tds" >/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

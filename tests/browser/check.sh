@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser and operations check: starts the built service on a free loopback port with a temporary store, trains a
-# short job and a 3-trial sweep (each followed over Server-Sent Events), lints /metrics with promtool, renders the status
-# page in headless Chromium (asserting the job's loss chart and the sweep's leaderboard and trial curves are drawn) and
-# executes a prediction through Swagger UI.
+# short job, a 3-trial sweep and a per-position model on a tensor dataset (each followed over Server-Sent Events), lints
+# /metrics with promtool, renders the status page in headless Chromium (asserting the job's loss chart, the sweep's
+# leaderboard and trial curves, and the tensor model's shape and head are drawn) and executes a prediction through
+# Swagger UI.
 # Screenshots and transcripts go to TestResults/browser/. Needs the API built (dotnet build or dotnet test first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -63,6 +64,19 @@ grep -q '^event: sweep-end' "$out/sweep-events.txt" || { echo "no sweep-end even
 grep -q '"status":"succeeded"' "$out/sweep-events.txt" || { echo "sweep $sweep did not succeed" >&2; cat "$out/sweep-events.txt" >&2; exit 1; }
 echo "SSE: $(grep -c '^event: trial-epoch' "$out/sweep-events.txt") trial-epoch and $(grep -c '^event: trial-end' "$out/sweep-events.txt") trial-end events and the end of $sweep"
 
+# A tensor dataset (the JSON form: 40 samples of [4, 4, 2], a target per position) trains a per-position model.
+tensors=$(python3 -c '
+import json, random
+random.seed(3)
+x = [[[[random.random(), random.random()] for _ in range(4)] for _ in range(4)] for _ in range(40)]
+print(json.dumps({"name": "tiles", "x": x, "y": [[[3 * p[0] - 2 * p[1] for p in row] for row in s] for s in x]}))')
+tensor_dataset=$(curl -fs -X POST "$base/api/v1/datasets" -H 'Content-Type: application/json' --data-binary "$tensors" | json '["id"]')
+tensor_job=$(curl -fs -X POST "$base/api/v1/training-jobs" -H 'Content-Type: application/json' \
+    -d "{\"datasetId\": \"$tensor_dataset\", \"epochs\": 5, \"learningRate\": 0.01, \"activate\": false}" | json '["id"]')
+curl -fsN --max-time 120 "$base/api/v1/training-jobs/$tensor_job/events" >"$out/tensor-training-events.txt"
+grep -q '"status":"succeeded"' "$out/tensor-training-events.txt" || { echo "tensor job $tensor_job did not succeed" >&2; cat "$out/tensor-training-events.txt" >&2; exit 1; }
+echo "tensor dataset $tensor_dataset trained a per-position model ($tensor_job)"
+
 curl -fs "$base/metrics" >"$out/metrics.txt"
 promtool check metrics <"$out/metrics.txt"
 echo "promtool check metrics: OK ($(grep -c '^# TYPE' "$out/metrics.txt") metric families)"
@@ -78,6 +92,8 @@ grep -q "data-sweep-id=\"$sweep\"" "$out/status-page.html" || { echo "status pag
 [[ $(grep -Eo '<path class="loss-trial" d="M[0-9.]+,[0-9.]+( L[0-9.]+,[0-9.]+){5}"' "$out/status-page.html" | wc -l) == 3 ]] \
     || { echo "status page does not draw the 3 trials' 6-epoch loss curves" >&2; exit 1; }
 [[ $(grep -o '<tr data-trial=' "$out/status-page.html" | wc -l) == 3 ]] || { echo "status page leaderboard does not rank 3 trials" >&2; exit 1; }
+grep -q '\[4, 4, 2\] tensors (per-position head)' "$out/status-page.html" \
+    || { echo "status page does not show the tensor model's input shape and head" >&2; exit 1; }
 "${chrome[@]}" --screenshot="$out/status-page.png" "$base/" >/dev/null 2>&1
 [[ -s "$out/status-page.png" ]] || { echo "no status page screenshot" >&2; exit 1; }
 echo "status page: loss chart for $job, leaderboard and trial curves for $sweep rendered; screenshot $out/status-page.png"

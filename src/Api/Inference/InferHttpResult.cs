@@ -27,14 +27,16 @@ internal sealed class InferHttpResult : IResult, IDisposable
         _rows = rows;
     }
 
-    /// <summary>Encodes <paramref name="predictions"/> (the first <paramref name="rows"/>) as output0 FP64 [rows, 1]. The
-    /// result owns <paramref name="predictions"/>, a pooled array, and returns it when disposed.</summary>
-    public static InferHttpResult Encode(string modelName, string modelVersion, string? id, double[] predictions, int rows, bool binary)
+    /// <summary>Encodes <paramref name="predictions"/> (the first <paramref name="rows"/>) as output0 FP64 of
+    /// <paramref name="shape"/> ([rows, 1], or [N, H, W] for a per-position model). The result owns
+    /// <paramref name="predictions"/>, a pooled array, and returns it when disposed.</summary>
+    public static InferHttpResult Encode(string modelName, string modelVersion, string? id, double[] predictions, int rows,
+        IReadOnlyList<long> shape, bool binary)
     {
         var json = new ArrayPoolBufferWriter<byte>(binary ? 512 : 256 + (rows * 24));
         var output = binary
-            ? new OutputTensor(InferTensors.OutputName, [rows, 1], "FP64", null, new OutputParameters((long)rows * sizeof(double)))
-            : new OutputTensor(InferTensors.OutputName, [rows, 1], "FP64", new ArraySegment<double>(predictions, 0, rows));
+            ? new OutputTensor(InferTensors.OutputName, shape, "FP64", null, new OutputParameters((long)rows * sizeof(double)))
+            : new OutputTensor(InferTensors.OutputName, shape, "FP64", new ArraySegment<double>(predictions, 0, rows));
         try
         {
             using (var writer = new Utf8JsonWriter(json))

@@ -75,7 +75,7 @@ internal static class InferRequestReader
                 }
             }
             var tensor = ReadInput(input ?? throw InferErrors.Bad("'inputs' is required."), binary, headerLength is not null,
-                model, maxRows);
+                model, maxRows, body.Length);
             // An output's own binary_data wins over the request's binary_data_output (Triton's rule).
             return new InferRequest(id, modelName, modelVersion, binaryOutput ?? binaryOutputs ?? false, tensor);
         }
@@ -117,12 +117,16 @@ internal static class InferRequestReader
     }
 
     private static InputTensor ReadInput(JsonElement tensor, ReadOnlyMemory<byte> binary, bool hasHeaderLength, ModelManifest model,
-        int maxRows)
+        int maxRows, int bodyBytes)
     {
         RequireObject(tensor, "inputs[0]");
         var name = tensor.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         var datatype = tensor.TryGetProperty("datatype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-        var rows = InferTensors.CheckInput(name, datatype, ReadShape(tensor), model, maxRows);
+        // A tensor's values take at least a byte each, in the JSON data or the binary part: the body bounds their count.
+        TensorLayout? layout = model.TakesTensors
+            ? InferTensors.CheckTensorInput(name, datatype, ReadShape(tensor), model, maxRows, bodyBytes)
+            : null;
+        var rows = layout?.Count ?? InferTensors.CheckInput(name, datatype, ReadShape(tensor), model, maxRows);
         long? binarySize = null;
         if (tensor.TryGetProperty("parameters", out var parameters))
         {
@@ -151,7 +155,8 @@ internal static class InferRequestReader
                 throw InferErrors.Bad($"'{InferTensors.InputName}' has binary_data_size {expected}, but {binary.Length} bytes "
                     + "follow the JSON header.");
             }
-            return InferTensors.FromRaw(binary, datatype!, rows, model);
+            return layout is { } rawLayout ? InferTensors.FromRawTensor(binary, datatype!, rawLayout)
+                : InferTensors.FromRaw(binary, datatype!, rows, model);
         }
         if (binary.Length > 0)
         {
@@ -159,8 +164,13 @@ internal static class InferRequestReader
         }
         if (!hasData || data.ValueKind != JsonValueKind.Array)
         {
-            throw InferErrors.Bad($"'{InferTensors.InputName}' needs 'data': an array of {(long)rows * model.Features.Count} values in "
-                + "row-major order (or binary data with 'parameters.binary_data_size').");
+            throw InferErrors.Bad($"'{InferTensors.InputName}' needs 'data': an array of "
+                + $"{(long)rows * (layout?.SampleSize ?? model.Features.Count)} values in row-major order (or binary data with "
+                + "'parameters.binary_data_size').");
+        }
+        if (layout is { } jsonLayout)
+        {
+            return ReadTensorData(data, datatype!, jsonLayout);
         }
         var result = new InputTensor(rows, model.Features.Count);
         try
@@ -178,6 +188,48 @@ internal static class InferRequestReader
         {
             result.Dispose();
             throw;
+        }
+    }
+
+    private static InputTensor ReadTensorData(JsonElement data, string datatype, TensorLayout layout)
+    {
+        var result = InputTensor.ForTensor(layout);
+        try
+        {
+            var count = 0;
+            FlattenNumbers(data, result.Floats, ref count, datatype);
+            if (count != result.Length)
+            {
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has shape [{layout.Count}, {layout.Height}, {layout.Width}, "
+                    + $"{layout.Channels}] so 'data' needs {result.Length} values; got {count}.");
+            }
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>As <see cref="Flatten"/>, into float32 values for a tensor model.</summary>
+    private static void FlattenNumbers(JsonElement data, Span<float> values, ref int count, string datatype)
+    {
+        foreach (var item in data.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Array)
+            {
+                FlattenNumbers(item, values, ref count, datatype);
+                continue;
+            }
+            if (count == values.Length)
+            {
+                count++;
+                return;
+            }
+            var index = count++;
+            var number = FromNumber(item, index, datatype).Number;
+            values[index] = InferTensors.FiniteFloat(number, index, datatype);
         }
     }
 

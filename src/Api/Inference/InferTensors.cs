@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Buffers;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Numerics;
@@ -8,7 +7,6 @@ using System.Text;
 using ModelService.Api.Errors;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Data;
-using ModelService.Model.Inference;
 
 namespace ModelService.Api.Inference;
 
@@ -17,77 +15,6 @@ namespace ModelService.Api.Inference;
 internal static class InferErrors
 {
     public static ApiProblemException Bad(string message) => new(StatusCodes.Status400BadRequest, "Bad request", message);
-}
-
-/// <summary>The model's input tensor, <see cref="RowCount"/> rows in model feature order: either the raw little-endian
-/// FP32/FP64 numbers of a binary or raw request, used where they lie in the request (never copied; the request must
-/// outlive the tensor), or feature values decoded from JSON, BYTES or typed contents into a pooled array that
-/// <see cref="Dispose"/> returns.</summary>
-internal sealed class InputTensor : IDisposable
-{
-    private readonly int _width;
-    private readonly ReadOnlyMemory<byte> _numbers;
-    private readonly string? _numberType;
-    private FeatureValue[] _values;
-
-    /// <summary>A tensor of feature values to decode into <see cref="Values"/>.</summary>
-    public InputTensor(int rowCount, int width)
-    {
-        RowCount = rowCount;
-        _width = width;
-        Length = rowCount * width;
-        _values = ArrayPool<FeatureValue>.Shared.Rent(Length);
-    }
-
-    private InputTensor(int rowCount, int width, ReadOnlyMemory<byte> numbers, string numberType)
-    {
-        RowCount = rowCount;
-        _width = width;
-        Length = rowCount * width;
-        _numbers = numbers;
-        _numberType = numberType;
-        _values = [];
-    }
-
-    public int RowCount { get; }
-
-    public int Length { get; }
-
-    /// <summary>The decoded values (empty for a tensor of raw numbers).</summary>
-    public Span<FeatureValue> Values => _values.AsSpan(0, _numberType is null ? Length : 0);
-
-    /// <summary>Raw little-endian FP32 or FP64 numbers, already checked to be finite and to fill [rows, width].</summary>
-    public static InputTensor InPlace(ReadOnlyMemory<byte> numbers, string datatype, int rowCount, int width) =>
-        new(rowCount, width, numbers, datatype);
-
-    /// <summary>Scores rows [<paramref name="start"/>, start + <paramref name="count"/>) into <paramref name="predictions"/>.</summary>
-    public void Predict(Predictor model, int start, int count, Span<double> predictions)
-    {
-        var (offset, length) = (start * _width, count * _width);
-        switch (_numberType)
-        {
-            case "FP32":
-                model.PredictNumbers(MemoryMarshal.Cast<byte, float>(_numbers.Span).Slice(offset, length), count, predictions);
-                break;
-            case "FP64":
-                model.PredictNumbers(MemoryMarshal.Cast<byte, double>(_numbers.Span).Slice(offset, length), count, predictions);
-                break;
-            default:
-                model.Predict(_values.AsSpan(offset, length), count, predictions);
-                break;
-        }
-    }
-
-    public void Dispose()
-    {
-        var values = Interlocked.Exchange(ref _values, []);
-        if (values.Length > 0)
-        {
-            // Only the used part can hold label strings; clearing it keeps the pool from holding them alive.
-            values.AsSpan(0, Length).Clear();
-            ArrayPool<FeatureValue>.Shared.Return(values);
-        }
-    }
 }
 
 /// <summary>What REST and gRPC share about the one input (<c>input0</c>, [N, F]) and the one output (<c>output0</c>,
@@ -131,6 +58,83 @@ internal static class InferTensors
         }
         return (int)shape[0];
     }
+
+    /// <summary>Checks a tensor model's input: FP32 or FP64 of shape [N, H, W, C] with the model's C (and, for a
+    /// flatten-dense model, its H and W). <paramref name="maxValues"/> bounds N x H x W x C by what the request can hold,
+    /// since the shape is declared before the values arrive.</summary>
+    public static TensorLayout CheckTensorInput(string? name, string? datatype, IReadOnlyList<long> shape, ModelManifest model,
+        int maxRows, long maxValues)
+    {
+        if (name != InputName)
+        {
+            throw InferErrors.Bad($"Unknown input '{name}'; this model takes one input named '{InputName}'.");
+        }
+        if (datatype is not ("FP32" or "FP64"))
+        {
+            throw InferErrors.Bad($"Unsupported datatype '{datatype}'; '{InputName}' of a tensor model takes FP32 or FP64.");
+        }
+        var (height, width, channels) = (model.InputShape[0], model.InputShape[1], model.InputShape[2]);
+        var expected = model.PerPosition ? $"[N, H, W, {channels}] (any H and W: the model predicts per position)"
+            : $"[N, {height}, {width}, {channels}] (the shape the model was trained on)";
+        if (shape.Count != 4 || shape[3] != channels || shape.Any(d => d < 1 || d > int.MaxValue)
+            || (!model.PerPosition && (shape[1] != height || shape[2] != width)))
+        {
+            throw InferErrors.Bad($"'{InputName}' must have shape {expected}; got [{string.Join(", ", shape)}].");
+        }
+        if (shape[0] > maxRows)
+        {
+            throw ApiProblemException.TooLarge($"{shape[0]} samples is more than the limit of {maxRows} (Predictions:MaxRows).");
+        }
+        var values = shape[0] * shape[1] * shape[2] * shape[3];
+        if (values > maxValues || shape[1] * shape[2] * shape[3] > int.MaxValue / shape[0])
+        {
+            throw InferErrors.Bad($"'{InputName}' has shape [{string.Join(", ", shape)}], {values} values, more than the request's "
+                + $"{maxValues} bytes can hold.");
+        }
+        return new TensorLayout((int)shape[0], (int)shape[1], (int)shape[2], channels, model.PerPosition);
+    }
+
+    /// <summary>A tensor model's input from <paramref name="raw"/> little-endian FP32 (used in place) or FP64 (converted),
+    /// which must hold exactly the tensor, every value finite.</summary>
+    public static InputTensor FromRawTensor(ReadOnlyMemory<byte> raw, string datatype, TensorLayout layout)
+    {
+        var length = (long)layout.Count * layout.SampleSize;
+        var size = ElementSize(datatype);
+        if (raw.Length != length * size)
+        {
+            throw InferErrors.Bad($"'{InputName}' is {datatype} [{layout.Count}, {layout.Height}, {layout.Width}, {layout.Channels}], "
+                + $"which is {length * size} bytes of binary data; got {raw.Length}.");
+        }
+        if (datatype == "FP32" && BitConverter.IsLittleEndian)
+        {
+            EnsureFinite(MemoryMarshal.Cast<byte, float>(raw.Span), datatype);
+            return InputTensor.InPlace(raw, layout);
+        }
+        var tensor = InputTensor.ForTensor(layout);
+        try
+        {
+            var floats = tensor.Floats;
+            var bytes = raw.Span;
+            for (var i = 0; i < floats.Length; i++)
+            {
+                var value = size == sizeof(float) ? BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * size)..])
+                    : BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * size)..]);
+                floats[i] = FiniteFloat(value, i, datatype);
+            }
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A value of a tensor model's input: finite, and within float32's range (the network computes in float32).</summary>
+    public static float FiniteFloat(double value, int index, string datatype) =>
+        double.IsFinite(value) && float.IsFinite((float)value) ? (float)value
+            : throw InferErrors.Bad($"Element {index} of '{InputName}' is {value.ToString(CultureInfo.InvariantCulture)}; {datatype} "
+                + "values must be finite (and within float32's range for a tensor model).");
 
     /// <summary>True when a feature is categorical (a loop: this runs on every request).</summary>
     public static bool HasCategorical(ModelManifest model)

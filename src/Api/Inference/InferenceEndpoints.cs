@@ -57,7 +57,9 @@ internal static class InferenceEndpoints
 
         const string InferDescription = "One input tensor 'input0' of shape [N, F] (FP32 or FP64, row-major, raw feature values in "
             + "the model's feature order; BYTES strings for a model with categorical features); answers 'output0' FP64 [N, 1] in the "
-            + "target's units. 'model_name' and 'model_version' in the body, when present, must match the route. With the binary "
+            + "target's units. A tensor model takes FP32 or FP64 [N, H, W, C] (channels last; any H and W for a per-position model) "
+            + "and answers [N, 1], or [N, H, W] per position; the model metadata gives the shapes (-1 where any size goes). "
+            + "'model_name' and 'model_version' in the body, when present, must match the route. With the binary "
             + "tensor data extension the body is the JSON header (Inference-Header-Content-Length bytes) followed by the input's "
             + "raw little-endian bytes (parameters.binary_data_size); parameters.binary_data_output or the output's "
             + "parameters.binary_data asks for the output the same way. Content-Encoding gzip or deflate is accepted; the "
@@ -112,8 +114,8 @@ internal static class InferenceEndpoints
             timer.MarkInput();
             var predictions = server.Score(model, input.Input, "v2");
             timer.MarkInfer();
-            var result = InferHttpResult.Encode(server.ModelName, model.Manifest.Id, input.Id, predictions, input.Input.RowCount,
-                input.BinaryOutput);
+            var result = InferHttpResult.Encode(server.ModelName, model.Manifest.Id, input.Id, predictions, input.Input.OutputCount,
+                input.Input.OutputShape, input.BinaryOutput);
             server.Statistics.RecordSuccess(model.Manifest.Id, input.Input.RowCount, timer);
             return result;
         }

@@ -73,11 +73,21 @@ internal sealed class InferenceServer(
     {
         var versions = registry.List().Where(e => e.IsValid).Select(e => e.Id).ToList();
         return new ModelMetadata(ModelName, versions, Platform,
-            [new TensorMetadata(InferTensors.InputName, InputDatatype(model.Manifest), [-1, model.Manifest.Features.Count])],
-            [new TensorMetadata(InferTensors.OutputName, "FP64", [-1, 1])]);
+            [new TensorMetadata(InferTensors.InputName, InputDatatype(model.Manifest), [-1, .. InputDims(model.Manifest)])],
+            [new TensorMetadata(InferTensors.OutputName, "FP64", [-1, .. OutputDims(model.Manifest)])]);
     }
 
     public static string InputDatatype(ModelManifest model) => InferTensors.HasCategorical(model) ? "BYTES" : "FP32";
+
+    /// <summary>One row's input dimensions (the batch dimension left out): [F] for a table model, [H, W, C] for a tensor
+    /// model, -1 for H and W of a per-position one, which takes any.</summary>
+    public static IReadOnlyList<long> InputDims(ModelManifest model) =>
+        !model.TakesTensors ? [model.Features.Count]
+            : model.PerPosition ? [-1, -1, model.InputShape[2]]
+            : [model.InputShape[0], model.InputShape[1], model.InputShape[2]];
+
+    /// <summary>One row's output dimensions: [1], or [H, W] (as -1, -1: the input's) for a per-position model.</summary>
+    public static IReadOnlyList<long> OutputDims(ModelManifest model) => model.PerPosition ? [-1, -1] : [1];
 
     /// <summary>A model_name or model_version in the body must agree with the route (or the gRPC request's names).</summary>
     public static void CheckNames(string? bodyName, string? bodyVersion, string name, Predictor model)
@@ -93,15 +103,17 @@ internal sealed class InferenceServer(
         }
     }
 
-    /// <summary>Scores <paramref name="input"/> into a pooled array of <see cref="InputTensor.RowCount"/> predictions
+    /// <summary>Scores <paramref name="input"/> into a pooled array of <see cref="InputTensor.OutputCount"/> predictions
     /// (return it to <see cref="ArrayPool{T}.Shared"/>); large inputs are scored in slices by <see cref="ParallelScoring"/>.</summary>
     public double[] Score(Predictor model, InputTensor input, string api)
     {
         var rows = input.RowCount;
-        var predictions = ArrayPool<double>.Shared.Rent(rows);
+        var per = input.OutputsPerRow;
+        var predictions = ArrayPool<double>.Shared.Rent(input.OutputCount);
         try
         {
-            scoring.Slices(rows, (start, count) => input.Predict(model, start, count, predictions.AsSpan(start, count)));
+            scoring.Slices(rows, input.PositionsPerRow,
+                (start, count) => input.Predict(model, start, count, predictions.AsSpan(start * per, count * per)));
         }
         catch (ArgumentException e)
         {
@@ -109,11 +121,11 @@ internal sealed class InferenceServer(
             throw InferErrors.Bad(e.Message);
         }
         // An FP64 tensor has no null; v1 answers null for such a row, v2 (REST and gRPC) refuses the request and names the row.
-        if (predictions.AsSpan(0, rows).IndexOfAnyExceptInRange(double.MinValue, double.MaxValue) is var row and >= 0)
+        if (predictions.AsSpan(0, input.OutputCount).IndexOfAnyExceptInRange(double.MinValue, double.MaxValue) is var index and >= 0)
         {
             ArrayPool<double>.Shared.Return(predictions);
             throw new ApiProblemException(StatusCodes.Status422UnprocessableEntity, "Unprocessable input", $"The prediction for row "
-                + $"{row} is not a finite number (an input far outside the training data overflows the network).");
+                + $"{index / per} is not a finite number (an input far outside the training data overflows the network).");
         }
         metrics.RecordPredictedRows(rows, api);
         return predictions;

@@ -63,8 +63,8 @@ internal static class RepositoryEndpoints
             : [model.Manifest.Id];
         return InferenceEndpoints.Json(new ModelConfig(server.ModelName, InferenceServer.Platform, "", server.MaxRows,
                 [new ConfigTensor(InferTensors.InputName, "TYPE_" + InferenceServer.InputDatatype(model.Manifest).Replace("BYTES", "STRING",
-                    StringComparison.Ordinal), [model.Manifest.Features.Count])],
-                [new ConfigTensor(InferTensors.OutputName, "TYPE_FP64", [1])],
+                    StringComparison.Ordinal), InferenceServer.InputDims(model.Manifest))],
+                [new ConfigTensor(InferTensors.OutputName, "TYPE_FP64", InferenceServer.OutputDims(model.Manifest))],
                 new VersionPolicy(new SpecificVersions(versions))),
             InferenceJsonContext.Readable.ModelConfig);
     }

@@ -41,6 +41,12 @@ internal sealed class LimitsOptions
     [Range(1, 100_000)]
     public int MaxDatasetColumns { get; set; } = 1000;
 
+    /// <summary>Most values in a tensor dataset's x (its y is never larger): [N, H, W, C] with N x H x W x C over this is a
+    /// 413, found from the .npy header or while reading the JSON form, before the arrays are allocated. x costs 4 bytes a
+    /// value in memory and in storage.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxTensorElements { get; set; } = 10_000_000;
+
     /// <summary>Largest manifest.json in an imported model archive.</summary>
     [Range(1024, int.MaxValue)]
     public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;

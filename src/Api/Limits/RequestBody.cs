@@ -17,12 +17,17 @@ internal sealed class RequestBody : IDisposable
     private bool _pooled;
     private IDisposable? _slot;
 
-    private RequestBody(byte[] buffer, bool pooled, int length, IDisposable? slot)
+    private readonly LargeBodyGate _gate;
+    private readonly int _largeBodyBytes;
+
+    private RequestBody(byte[] buffer, bool pooled, int length, IDisposable? slot, LargeBodyGate gate, int largeBodyBytes)
     {
         _buffer = buffer;
         _pooled = pooled;
         Length = length;
         _slot = slot;
+        _gate = gate;
+        _largeBodyBytes = largeBodyBytes;
     }
 
     public int Length { get; }
@@ -30,6 +35,9 @@ internal sealed class RequestBody : IDisposable
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
 
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+    /// <summary>A read-only, seekable stream over the body (valid until <see cref="Dispose"/>).</summary>
+    public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false);
 
     /// <summary>Reads the body, enforcing <see cref="LimitsOptions.MaxRequestBodyBytes"/> (413) even where the server
     /// does not (the test server, for one); 503 with Retry-After when no large-body slot frees in time, 408 when a large
@@ -67,7 +75,8 @@ internal sealed class RequestBody : IDisposable
                     : await pace.ReadAsync(request.Body, buffer.AsMemory(length), length, cancellationToken);
                 if (read == 0)
                 {
-                    return new RequestBody(buffer, pooled, length, slot);
+                    return new RequestBody(buffer, pooled, length, slot, services.GetRequiredService<LargeBodyGate>(),
+                        limits.LargeBodyBytes);
                 }
                 length += read;
                 if (length > limit)
@@ -84,6 +93,17 @@ internal sealed class RequestBody : IDisposable
             }
             slot?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Takes a large-body slot, if this body does not hold one yet, before <paramref name="bytes"/> are spent
+    /// on what the body expands to (a compressed archive's contents), so that a small body cannot stand for a large
+    /// allocation outside the slots. Released with the body.</summary>
+    public async Task ReserveAsync(long bytes, CancellationToken cancellationToken)
+    {
+        if (bytes > _largeBodyBytes && _slot is null)
+        {
+            _slot = await _gate.EnterAsync(cancellationToken);
         }
     }
 

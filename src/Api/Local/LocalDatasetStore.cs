@@ -7,7 +7,8 @@ using ModelService.Model.Data;
 
 namespace ModelService.Api.Local;
 
-/// <summary>Datasets on disk: <c>datasets/{id}/data.csv</c> (<see cref="DatasetCsv"/>) and <c>info.json</c>. A dataset
+/// <summary>Datasets on disk: <c>datasets/{id}/data.csv</c> (<see cref="DatasetCsv"/>) or, for a tensor dataset,
+/// <c>data.npz</c> (<see cref="NpzArchive"/>), and <c>info.json</c>. A dataset
 /// folder is assembled under a hidden temporary name and renamed into place, so a listing never shows a half-written
 /// one.</summary>
 internal sealed partial class LocalDatasetStore(
@@ -15,22 +16,31 @@ internal sealed partial class LocalDatasetStore(
     : IDatasetStore
 {
     private const string DataFile = "data.csv";
+    private const string TensorFile = "data.npz";
     private const string InfoFile = "info.json";
 
     public static bool Exists(StoragePaths paths, string id) =>
         Ids.IsDatasetId(id) && File.Exists(Path.Combine(paths.Datasets, id, InfoFile));
 
-    public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns)
+    public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns) =>
+        Store(DataFile, stream => DatasetCsv.Write(table, stream),
+            (id, sha256) => new DatasetInfo(id, name, table.RowCount, sha256, clock.GetUtcNow(), columns));
+
+    public DatasetInfo SaveTensor(string name, TensorData data, TensorSummary summary) =>
+        Store(TensorFile, stream => NpzArchive.Write(data, stream),
+            (id, sha256) => DatasetInfo.ForTensor(id, name, sha256, clock.GetUtcNow(), data, summary));
+
+    private DatasetInfo Store(string file, Action<Stream> write, Func<string, string, DatasetInfo> describe)
     {
         var id = Ids.NewDatasetId();
         var temp = Path.Combine(paths.Datasets, $".tmp-{id}");
         Directory.CreateDirectory(temp);
         try
         {
-            var dataPath = Path.Combine(temp, DataFile);
-            using (var stream = new FileStream(dataPath, FileMode.CreateNew, FileAccess.Write))
+            var dataPath = Path.Combine(temp, file);
+            using (var stream = new FileStream(dataPath, FileMode.CreateNew, FileAccess.ReadWrite))
             {
-                DatasetCsv.Write(table, stream);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             string sha256;
@@ -38,10 +48,10 @@ internal sealed partial class LocalDatasetStore(
             {
                 sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
             }
-            var info = new DatasetInfo(id, name, table.RowCount, sha256, clock.GetUtcNow(), columns);
+            var info = describe(id, sha256);
             AtomicFile.WriteAllBytes(Path.Combine(temp, InfoFile), JsonSerializer.SerializeToUtf8Bytes(info, ApiJsonContext.Default.DatasetInfo));
             Directory.Move(temp, Path.Combine(paths.Datasets, id));
-            LogStored(logger, id, info.RowCount, info.Columns.Count);
+            LogStored(logger, info);
             return info;
         }
         catch
@@ -91,8 +101,26 @@ internal sealed partial class LocalDatasetStore(
         {
             return null;
         }
+        if (info.Kind != DatasetKind.Table)
+        {
+            throw new DatasetKindException(id, info.Kind);
+        }
         using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, DataFile));
         return DatasetCsv.Read(stream, info);
+    }
+
+    public TensorData? LoadTensor(string id)
+    {
+        if (Get(id) is not { } info)
+        {
+            return null;
+        }
+        if (info.Kind != DatasetKind.Tensor)
+        {
+            throw new DatasetKindException(id, info.Kind);
+        }
+        using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, TensorFile));
+        return NpzArchive.Read(stream, long.MaxValue, "stored");
     }
 
     private DatasetInfo? TryReadInfo(string directory)
@@ -114,8 +142,23 @@ internal sealed partial class LocalDatasetStore(
         }
     }
 
+    private static void LogStored(ILogger logger, DatasetInfo info)
+    {
+        if (info.Shape is [var height, var width, var channels])
+        {
+            LogStoredTensor(logger, info.Id, info.RowCount, height, width, channels);
+        }
+        else
+        {
+            LogStoredTable(logger, info.Id, info.RowCount, info.Columns.Count);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Stored dataset {DatasetId} with {RowCount} rows and {ColumnCount} columns")]
-    private static partial void LogStored(ILogger logger, string datasetId, int rowCount, int columnCount);
+    private static partial void LogStoredTable(ILogger logger, string datasetId, int rowCount, int columnCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stored tensor dataset {DatasetId} with {SampleCount} samples of {Height}x{Width}x{Channels}")]
+    private static partial void LogStoredTensor(ILogger logger, string datasetId, int sampleCount, int height, int width, int channels);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted dataset {DatasetId}")]
     private static partial void LogDeleted(ILogger logger, string datasetId);

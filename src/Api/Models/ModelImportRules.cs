@@ -13,9 +13,9 @@ internal static class ModelImportRules
     public static void Check(ModelManifest manifest, LimitsOptions limits, TrainingQueueOptions training)
     {
         var network = manifest.Network;
-        if (network.Height != 1 || network.Width != 1)
+        if (!manifest.TakesTensors && (network.Height != 1 || network.Width != 1))
         {
-            throw Invalid("network", $"The network is {network.Height} x {network.Width}; trained models are 1 x 1.");
+            throw Invalid("network", $"The network is {network.Height} x {network.Width}; a table model is 1 x 1.");
         }
         if (network.HiddenChannels.Count is < 1 or > TrainingLimits.MaxHiddenLayers)
         {

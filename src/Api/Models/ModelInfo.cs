@@ -8,7 +8,8 @@ using ModelService.Model.Training;
 namespace ModelService.Api.Models;
 
 /// <summary>A stored model as the API shows it. An unloadable artifact has status "invalid", an error, and no
-/// details.</summary>
+/// details. A tensor model (<see cref="InputKind"/> tensor) has the target "y", one feature per channel ("channel_0", ...)
+/// with its standardisation, and a <see cref="TargetShape"/>: [] for one value per sample, [H, W] for one per position.</summary>
 internal sealed record ModelInfo(
     string Id,
     DateTimeOffset CreatedAt,
@@ -17,7 +18,9 @@ internal sealed record ModelInfo(
     string? Error,
     string? TrainingJobId,
     string? DatasetId,
+    InputKind? InputKind,
     string? Target,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? TargetShape,
     IReadOnlyList<FeatureInfo>? Features,
     ArchitectureInfo? Architecture,
     TrainingInfo? Training,
@@ -30,7 +33,7 @@ internal sealed record ModelInfo(
         if (entry.Manifest is not { } m)
         {
             return new ModelInfo(entry.Id, entry.CreatedAt, false, ModelStatus.Invalid, entry.Error,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null);
         }
         string? Tag(string key) => m.Tags is { } tags && tags.TryGetValue(key, out var value) ? value : null;
         return new ModelInfo(
@@ -41,7 +44,9 @@ internal sealed record ModelInfo(
             null,
             Tag(ModelTags.TrainingJobId),
             Tag(ModelTags.DatasetId),
+            m.InputKind,
             m.Target,
+            m.TargetShape,
             [.. m.Features.Select(FeatureInfo.From)],
             ArchitectureInfo.From(m.Network),
             TrainingInfo.From(m.Training),
@@ -84,16 +89,22 @@ internal sealed record FeatureInfo(
         new(f.Name, f.Type, f.ImputeValue, f.Mean, f.Std, f.Categories, f.ImputeCategory);
 }
 
+/// <summary>The network: the input shape it was trained on ([1, 1, encoded features] for a table; a per-position
+/// model takes any H and W), its head, each layer's parameters and how many of them grow with H x W (only a flatten-dense
+/// head's dense weights).</summary>
 internal sealed record ArchitectureInfo(
     IReadOnlyList<int> InputShape,
+    Head Head,
     IReadOnlyList<LayerInfo> Layers,
     long ParameterCount,
+    long PositionDependentParameterCount,
     Activation Activation,
     double Dropout,
     bool BatchNorm)
 {
     public static ArchitectureInfo From(NetworkSpec n) =>
-        new([n.Height, n.Width, n.InputChannels], n.Layers, n.ParameterCount, n.Activation, n.Dropout, n.BatchNorm);
+        new([n.Height, n.Width, n.InputChannels], n.Head, n.Layers, n.ParameterCount, n.PositionDependentParameterCount, n.Activation,
+            n.Dropout, n.BatchNorm);
 }
 
 internal sealed record TrainingInfo(

@@ -4,25 +4,36 @@ using ModelService.Api.Datasets;
 using ModelService.Api.Json;
 using ModelService.Api.Storage;
 using ModelService.Model.Data;
+using Npgsql;
 
 namespace ModelService.Api.Postgres;
 
-/// <summary>Datasets in the <c>datasets</c> table: the normalised CSV (<see cref="DatasetCsv"/>, the same bytes the local
-/// provider keeps in a file) and the info as JSON.</summary>
+/// <summary>Datasets in the <c>datasets</c> table: the normalised CSV (<see cref="DatasetCsv"/>) or .npz
+/// (<see cref="NpzArchive"/>), the same bytes the local provider keeps in a file, and the info as JSON (which says the
+/// kind, so the schema needs no column for it).</summary>
 internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProvider clock, ILogger<PostgresDatasetStore> logger)
     : IDatasetStore
 {
-    public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns)
+    public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns) =>
+        Store(stream => DatasetCsv.Write(table, stream),
+            (id, sha256, createdAt) => new DatasetInfo(id, name, table.RowCount, sha256, createdAt, columns));
+
+    public DatasetInfo SaveTensor(string name, TensorData data, TensorSummary summary) =>
+        Store(stream => NpzArchive.Write(data, stream),
+            (id, sha256, createdAt) => DatasetInfo.ForTensor(id, name, sha256, createdAt, data, summary));
+
+    private DatasetInfo Store(Action<Stream> write, Func<string, string, DateTimeOffset, DatasetInfo> describe)
     {
-        using var csv = new MemoryStream();
-        DatasetCsv.Write(table, csv);
-        var data = csv.ToArray();
-        var info = new DatasetInfo(Ids.NewDatasetId(), name, table.RowCount, Convert.ToHexStringLower(SHA256.HashData(data)),
-            PostgresDatabase.ToMicroseconds(clock.GetUtcNow()), columns);
+        using var stream = new MemoryStream();
+        write(stream);
+        // The written bytes in place, not a copy: a tensor dataset's archive can be a hundred megabytes.
+        var data = new ArraySegment<byte>(stream.GetBuffer(), 0, (int)stream.Length);
+        var info = describe(Ids.NewDatasetId(), Convert.ToHexStringLower(SHA256.HashData(data)),
+            PostgresDatabase.ToMicroseconds(clock.GetUtcNow()));
         db.Run(connection => PostgresDatabase.Execute(connection,
             "INSERT INTO datasets (id, created_at, info, data) VALUES ($1, $2, $3, $4)",
             info.Id, info.CreatedAt, JsonSerializer.Serialize(info, ApiJsonContext.Default.DatasetInfo), data));
-        LogStored(logger, info.Id, info.RowCount, info.Columns.Count);
+        LogStored(logger, info);
         return info;
     }
 
@@ -43,7 +54,21 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
             ? JsonSerializer.Deserialize(json, ApiJsonContext.Default.DatasetInfo)
             : null);
 
-    public DataTable? Load(string id) => !Ids.IsDatasetId(id) ? null : db.Run(connection =>
+    public DataTable? Load(string id) => Read(id, DatasetKind.Table, (info, reader) =>
+    {
+        using var data = reader.GetStream(1);
+        return DatasetCsv.Read(data, info);
+    });
+
+    /// <summary>The archive reader needs a seekable stream, so the bytes are read whole.</summary>
+    public TensorData? LoadTensor(string id) => Read(id, DatasetKind.Tensor, (_, reader) =>
+    {
+        using var data = new MemoryStream(reader.GetFieldValue<byte[]>(1), writable: false);
+        return NpzArchive.Read(data, long.MaxValue, "stored");
+    });
+
+    private T? Read<T>(string id, DatasetKind kind, Func<DatasetInfo, NpgsqlDataReader, T> read)
+        where T : class => !Ids.IsDatasetId(id) ? null : db.Run(connection =>
     {
         using var command = PostgresDatabase.Command(connection, "SELECT info, data FROM datasets WHERE id = $1", id);
         using var reader = command.ExecuteReader();
@@ -52,8 +77,11 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
             return null;
         }
         var info = JsonSerializer.Deserialize(reader.GetString(0), ApiJsonContext.Default.DatasetInfo)!;
-        using var data = reader.GetStream(1);
-        return DatasetCsv.Read(data, info);
+        if (info.Kind != kind)
+        {
+            throw new DatasetKindException(id, info.Kind);
+        }
+        return read(info, reader);
     });
 
     public DatasetDeletion Delete(string id)
@@ -84,8 +112,23 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
         return result;
     }
 
+    private static void LogStored(ILogger logger, DatasetInfo info)
+    {
+        if (info.Shape is [var height, var width, var channels])
+        {
+            LogStoredTensor(logger, info.Id, info.RowCount, height, width, channels);
+        }
+        else
+        {
+            LogStoredTable(logger, info.Id, info.RowCount, info.Columns.Count);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Stored dataset {DatasetId} with {RowCount} rows and {ColumnCount} columns")]
-    private static partial void LogStored(ILogger logger, string datasetId, int rowCount, int columnCount);
+    private static partial void LogStoredTable(ILogger logger, string datasetId, int rowCount, int columnCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stored tensor dataset {DatasetId} with {SampleCount} samples of {Height}x{Width}x{Channels}")]
+    private static partial void LogStoredTensor(ILogger logger, string datasetId, int sampleCount, int height, int width, int channels);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted dataset {DatasetId}")]
     private static partial void LogDeleted(ILogger logger, string datasetId);

@@ -44,10 +44,15 @@ internal sealed class ParallelScoring
 
     /// <summary>Calls <paramref name="score"/>(start, count) over <paramref name="rowCount"/> rows: in slices of
     /// <see cref="SliceRows"/> rows on several threads when there are two slices or more, else once on the calling thread.</summary>
-    public void Slices(int rowCount, Action<int, int> score)
+    public void Slices(int rowCount, Action<int, int> score) => Slices(rowCount, 1, score);
+
+    /// <summary>As <see cref="Slices(int, Action{int, int})"/> for rows that each cost <paramref name="positionsPerRow"/>
+    /// rows of work (a tensor sample scored per position): a slice holds about <see cref="SliceRows"/> positions.</summary>
+    public void Slices(int rowCount, int positionsPerRow, Action<int, int> score)
     {
         ArgumentNullException.ThrowIfNull(score);
-        var slices = (rowCount + SliceRows - 1) / SliceRows;
+        var rowsPerSlice = Math.Max(1, SliceRows / Math.Max(1, positionsPerRow));
+        var slices = (rowCount + rowsPerSlice - 1) / rowsPerSlice;
         if (slices < 2 || MaxParallelism < 2)
         {
             score(0, rowCount);
@@ -55,8 +60,8 @@ internal sealed class ParallelScoring
         }
         For(slices, slice =>
         {
-            var start = slice * SliceRows;
-            score(start, Math.Min(SliceRows, rowCount - start));
+            var start = slice * rowsPerSlice;
+            score(start, Math.Min(rowsPerSlice, rowCount - start));
             return true;
         });
     }

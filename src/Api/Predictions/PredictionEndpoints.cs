@@ -25,10 +25,15 @@ internal static class PredictionEndpoints
                 + "feature order). Numeric features take JSON numbers only; categorical ones take strings. A missing or null value "
                 + "is imputed as in training; a category not seen in training is encoded as all zeros. An unknown field, a string "
                 + "for a numeric feature or an instance of the wrong width is 400 naming it. An unknown modelId is 404. At most "
-                + "Predictions:MaxRows rows per request (413 beyond). Predictions are in the target's units.")
+                + "Predictions:MaxRows rows per request (413 beyond). Predictions are in the target's units. A tensor model takes "
+                + "\"instances\" only, samples nested [N, H, W, C] (null for a missing value), and answers a number per sample, "
+                + "or an [H, W] array per sample for a per-position model (which takes any H and W).")
             .Accepts<PredictionRequest>("application/json")
-            .WithRequestExample("application/json", """
+            .WithRequestExample("application/json", "records", "Table rows by feature name", """
                 {"records": [{"square_footage": 0.5, "rooms": 0.5}, {"square_footage": 0.9, "rooms": 0.2}]}
+                """)
+            .WithRequestExample("application/json", "tensor", "Two [2, 2, 1] samples for a tensor model (modelId: one trained on a tensor dataset)", """
+                {"modelId": "mdl_XXXXXXXXXXXX", "instances": [[[[0.1], [0.2]], [[0.3], [null]]], [[[0.5], [0.6]], [[0.7], [0.8]]]]}
                 """)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -85,6 +90,12 @@ internal static class PredictionEndpoints
             {
                 return Problems.NotFound("modelId", $"No model with id '{envelope.ModelId}'.");
             }
+        }
+        if (model.TakesTensors)
+        {
+            // Tensor samples are read whole; an envelope read for slicing is read again the ordinary way.
+            return TensorPredictions.Predict(body.Span, envelope.Split is null ? envelope : PredictionRequestReader.ReadEnvelope(body.Span),
+                model, options.Value.MaxRows, metrics, work);
         }
         if (envelope.Split is not null)
         {

@@ -7,8 +7,9 @@ using Microsoft.AspNetCore.Http.Metadata;
 namespace ModelService.Api.Predictions;
 
 /// <summary>Writes <c>{"modelId": "...", "predictions": [...]}</c> with a <see cref="Utf8JsonWriter"/> straight into
-/// the response, flushing as it goes, and returns the pooled buffers: either predictions to format, or predictions
-/// already formatted per slice by <see cref="SlicedScoring"/>.</summary>
+/// the response, flushing as it goes, and returns the pooled buffers: either predictions to format (a number per row, or
+/// for a per-position tensor model an [H, W] array per sample), or predictions already formatted per slice by
+/// <see cref="SlicedScoring"/>.</summary>
 internal sealed class PredictionsResult : IResult, IEndpointMetadataProvider
 {
     private const int RowsPerFlush = 16_384;
@@ -16,12 +17,21 @@ internal sealed class PredictionsResult : IResult, IEndpointMetadataProvider
     private readonly string _modelId;
     private readonly double[]? _predictions;
     private readonly ArrayPoolBufferWriter<byte>[]? _slices;
+    private readonly (int Height, int Width)? _grid;
 
     public PredictionsResult(string modelId, double[] predictions, int count)
     {
         _modelId = modelId;
         _predictions = predictions;
         RowCount = count;
+    }
+
+    /// <summary>Per-position predictions: <paramref name="count"/> samples of <paramref name="height"/> x
+    /// <paramref name="width"/> values each, written as nested arrays.</summary>
+    public PredictionsResult(string modelId, double[] predictions, int count, int height, int width)
+        : this(modelId, predictions, count)
+    {
+        _grid = (height, width);
     }
 
     /// <param name="modelId">The model that scored the rows.</param>
@@ -47,7 +57,11 @@ internal sealed class PredictionsResult : IResult, IEndpointMetadataProvider
             writer.WriteStartObject();
             writer.WriteString("modelId", _modelId);
             writer.WriteStartArray("predictions");
-            if (_slices is null)
+            if (_grid is var (height, width))
+            {
+                await WriteGridsAsync(writer, httpContext, height, width);
+            }
+            else if (_slices is null)
             {
                 for (var i = 0; i < RowCount; i++)
                 {
@@ -83,6 +97,31 @@ internal sealed class PredictionsResult : IResult, IEndpointMetadataProvider
             foreach (var slice in _slices ?? [])
             {
                 slice.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Each sample as an array of <paramref name="height"/> rows of <paramref name="width"/> predictions.</summary>
+    private async Task WriteGridsAsync(Utf8JsonWriter writer, HttpContext httpContext, int height, int width)
+    {
+        var values = 0;
+        for (var sample = 0; sample < RowCount; sample++)
+        {
+            writer.WriteStartArray();
+            for (var row = 0; row < height; row++)
+            {
+                writer.WriteStartArray();
+                for (var column = 0; column < width; column++)
+                {
+                    WriteValue(writer, _predictions![values++]);
+                }
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+            if (writer.BytesPending > 64 * 1024)
+            {
+                writer.Flush();
+                await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
             }
         }
     }

@@ -26,6 +26,12 @@ internal static class SweepPlanner
             }
         }
 
+        if (dataset.Kind == DatasetKind.Tensor)
+        {
+            // The batched trainer stacks table runs; a tensor dataset trains through a training job.
+            Error("datasetId", $"Dataset '{dataset.Id}' is a tensor dataset; sweeps train on tables. Train it with a training job.");
+            return (null, errors);
+        }
         Annotations(request, "", Error);
         var form = request.Grid is not null ? "grid" : "random";
         if ((request.Grid is null) == (request.Random is null))

@@ -26,15 +26,15 @@ internal static class TrainingEndpoints
         group.MapPost("/", Submit).WithName("SubmitTrainingJob")
             .WithSummary("Queue a training job")
             .WithDescription("Validates the request against the dataset and answers 202 at once with the queued job; poll its "
-                + "Location for progress. Replace datasetId with the id returned by \"Upload a dataset\". Only datasetId and "
-                + "target are required; every other field has the default shown in the request schema, and features defaults to "
-                + "every column but the target. An unknown datasetId is 404; any other bad field is 400 naming it. A full queue "
-                + "is 503 with Retry-After.")
+                + "Location for progress. Replace datasetId with the id returned by \"Upload a dataset\". Only datasetId is "
+                + "always required, and target for a table dataset; every other field has the default shown in the request "
+                + "schema, and features defaults to every column but the target. A tensor dataset takes neither target nor "
+                + "features (its x and y are the inputs and target); head defaults to flatten-dense for a target per sample "
+                + "and per-position for a target per position. An unknown datasetId is 404; any other bad field is 400 naming "
+                + "it. A full queue is 503 with Retry-After.")
             .Accepts<TrainingRequest>("application/json")
-            .WithRequestExample("application/json", """
-                {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
-                 "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": true}
-                """)
+            .WithRequestExample("application/json", "table", "A table dataset: predict the price column", TableExample)
+            .WithRequestExample("application/json", "tensor", "A tensor dataset with a target per position", TensorExample)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -65,6 +65,16 @@ internal static class TrainingEndpoints
         routes.MapTrainingEvents();
         return group;
     }
+
+    private const string TableExample = """
+        {"datasetId": "ds_replace_me_", "target": "price", "hiddenChannels": [16, 8], "epochs": 50, "batchSize": 16,
+         "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": true}
+        """;
+
+    private const string TensorExample = """
+        {"datasetId": "ds_replace_me_", "head": "per-position", "hiddenChannels": [16, 8], "epochs": 30, "batchSize": 16,
+         "learningRate": 0.001, "validationFraction": 0.2, "seed": 42, "activate": false}
+        """;
 
     private static Results<Accepted<TrainingJob>, ValidationProblem, ProblemHttpResult> Submit(
         TrainingRequest? request, IDatasetStore datasets, IJobStore jobs, IOptions<TrainingQueueOptions> options, HttpContext http)

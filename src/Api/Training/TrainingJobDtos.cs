@@ -7,11 +7,12 @@ using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
 
-/// <summary>What to train. Only <see cref="DatasetId"/> and <see cref="Target"/> are required; everything else starts at
-/// the model library's defaults (<see cref="NetworkOptions.Default"/>, <see cref="Model.Training.TrainingOptions.Default"/>),
-/// so the OpenAPI document, the stored request and the trainer read the same values. Ranges are checked by minimal-API
-/// validation; the rules that need the dataset or the configured limits are in <see cref="TrainingRequestValidator"/>.
-/// A stored job holds the request with <see cref="Features"/> filled in.</summary>
+/// <summary>What to train. Only <see cref="DatasetId"/> is always required, and <see cref="Target"/> for a table dataset;
+/// everything else starts at the model library's defaults (<see cref="NetworkOptions.Default"/>,
+/// <see cref="Model.Training.TrainingOptions.Default"/>), so the OpenAPI document, the stored request and the trainer read
+/// the same values. Ranges are checked by minimal-API validation; the rules that need the dataset or the configured limits
+/// (a table's target among them) are in <see cref="TrainingRequestValidator"/>. A stored job holds the request with
+/// <see cref="Features"/> (for a table) and <see cref="Head"/> filled in.</summary>
 // Public because .NET 10's validation generator only picks up public types.
 [NullMeansDefault]
 public sealed record TrainingRequest : IValidatableObject
@@ -20,12 +21,19 @@ public sealed record TrainingRequest : IValidatableObject
     [RegularExpression(Storage.Ids.DatasetIdPattern, ErrorMessage = "'datasetId' is not a dataset id.")]
     public string? DatasetId { get; set; }
 
-    [Required(ErrorMessage = "'target' is required: the name of the numeric column to predict.")]
+    /// <summary>The numeric column to predict; required for a table dataset, left out for a tensor dataset (whose target
+    /// is its y).</summary>
     public string? Target { get; set; }
 
-    /// <summary>Feature columns in model order; null means every column but the target.</summary>
+    /// <summary>Feature columns in model order; null means every column but the target. Left out for a tensor dataset
+    /// (whose inputs are its x).</summary>
     [MinLength(1, ErrorMessage = "At least one feature is needed.")]
     public IReadOnlyList<string>? Features { get; set; }
+
+    /// <summary>What follows the hidden layers: flatten-dense (one prediction per sample; the only head for a table) or
+    /// per-position (a prediction per position, for a tensor dataset whose target has one). Null takes the one the
+    /// dataset's target asks for.</summary>
+    public Head? Head { get; set; }
 
     [Length(1, TrainingLimits.MaxHiddenLayers, ErrorMessage = "Give between {1} and {2} hidden layers.")]
     public IReadOnlyList<int> HiddenChannels { get; set; } = NetworkOptions.Default.HiddenChannels;
@@ -77,11 +85,12 @@ public sealed record TrainingRequest : IValidatableObject
         }
     }
 
-    /// <summary>The model library's view of a validated request.</summary>
+    /// <summary>The model library's view of a validated request (a tensor request has no target or features: the data's
+    /// y and x are).</summary>
     public TrainingRequestSpec ToSpec(int threads) => new(
-        Target ?? throw new InvalidOperationException("The request was not validated."),
-        Features ?? throw new InvalidOperationException("The request was not validated."),
-        new NetworkOptions(HiddenChannels, Activation, Dropout, BatchNorm),
+        Target ?? "",
+        Features ?? [],
+        new NetworkOptions(HiddenChannels, Activation, Dropout, BatchNorm, Head),
         new Model.Training.TrainingOptions
         {
             Epochs = Epochs,

@@ -4,13 +4,14 @@ using ModelService.Api.Datasets;
 using ModelService.Api.Storage;
 using ModelService.Api.Models;
 using ModelService.Model.Artifacts;
+using ModelService.Model.Data;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
 
-/// <summary>Runs one attempt of a job on the calling thread: loads its dataset, trains, and returns the model with the
-/// job's tags for the worker to record. Throws <see cref="OperationCanceledException"/> when cancelled and
-/// <see cref="LeaseLostException"/> when the attempt no longer holds the job.</summary>
+/// <summary>Runs one attempt of a job on the calling thread: loads its dataset (a table or tensor data), trains, and
+/// returns the model with the job's tags for the worker to record. Throws <see cref="OperationCanceledException"/> when
+/// cancelled and <see cref="LeaseLostException"/> when the attempt no longer holds the job.</summary>
 internal sealed class TrainingJobRunner(
     IDatasetStore datasets, IJobStore jobs, TrainingEvents events, IOptions<TrainingQueueOptions> options, TimeProvider clock)
 {
@@ -24,8 +25,16 @@ internal sealed class TrainingJobRunner(
         activity?.SetTag("modelservice.job.id", job.Id);
         activity?.SetTag("modelservice.dataset.id", job.Request.DatasetId);
         var request = job.Request;
-        var data = datasets.Load(request.DatasetId!)
-            ?? throw new JobFailedException($"Dataset '{request.DatasetId}' no longer exists.");
+        DataTable? table = null;
+        TensorData? tensor = null;
+        if (datasets.Get(request.DatasetId!) is { Kind: DatasetKind.Tensor })
+        {
+            tensor = datasets.LoadTensor(request.DatasetId!) ?? throw Missing(request.DatasetId);
+        }
+        else
+        {
+            table = datasets.Load(request.DatasetId!) ?? throw Missing(request.DatasetId);
+        }
         var spec = request.ToSpec(options.Value.EffectiveThreads);
         var pending = new List<EpochLoss>();
         var lastWrite = clock.GetTimestamp();
@@ -56,7 +65,9 @@ internal sealed class TrainingJobRunner(
         TrainedModel trained;
         try
         {
-            trained = Trainer.Train(data, spec, OnEpoch, cancellationToken);
+            trained = tensor is not null
+                ? Trainer.Train(tensor, spec, OnEpoch, cancellationToken)
+                : Trainer.Train(table!, spec, OnEpoch, cancellationToken);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -77,6 +88,8 @@ internal sealed class TrainingJobRunner(
         activity?.SetTag("modelservice.model.id", model.Manifest.Id);
         return model;
     }
+
+    private static JobFailedException Missing(string? datasetId) => new($"Dataset '{datasetId}' no longer exists.");
 }
 
 /// <summary>A job that cannot succeed for a reason its owner can act on; the message is shown as the job's error.</summary>

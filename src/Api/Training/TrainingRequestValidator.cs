@@ -1,6 +1,7 @@
 using ModelService.Api.Datasets;
 using ModelService.Model.Data;
 using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 using ModelService.Model.Training;
 
 namespace ModelService.Api.Training;
@@ -10,7 +11,7 @@ namespace ModelService.Api.Training;
 /// this runs.</summary>
 internal static class TrainingRequestValidator
 {
-    /// <summary>The request with its features filled in, or the errors by field.</summary>
+    /// <summary>The request with its features (for a table) and head filled in, or the errors by field.</summary>
     public static (TrainingRequest? Request, Dictionary<string, string[]> Errors) Validate(
         TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits)
     {
@@ -21,8 +22,26 @@ internal static class TrainingRequestValidator
         {
             Error("epochs", $"'epochs' must be between 1 and {limits.MaxEpochs} (Training:MaxEpochs).");
         }
+        var normalised = dataset.Kind == DatasetKind.Tensor
+            ? ValidateTensor(request, dataset, limits, Error)
+            : ValidateTable(request, dataset, limits, Error);
+        return errors.Count > 0 ? (null, errors) : (normalised, errors);
+    }
+
+    private static TrainingRequest ValidateTable(TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits,
+        Action<string, string> Error)
+    {
+        if (request.Head == Head.PerPosition)
+        {
+            Error("head", $"Dataset '{dataset.Id}' is a table, with one target per row: the per-position head needs a tensor "
+                + "dataset with a target per position. Leave 'head' out or send flatten-dense.");
+        }
         var columns = dataset.Columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
-        if (!columns.TryGetValue(request.Target!, out var target))
+        if (request.Target is null)
+        {
+            Error("target", "'target' is required: the name of the numeric column to predict.");
+        }
+        else if (!columns.TryGetValue(request.Target, out var target))
         {
             Error("target", $"Dataset '{dataset.Id}' has no column '{request.Target}'; its columns are: {ColumnList(dataset)}.");
         }
@@ -42,60 +61,130 @@ internal static class TrainingRequestValidator
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long inputWidth = 0;
+        var featureErrors = false;
         for (var i = 0; i < features.Count; i++)
         {
             var name = features[i];
+            string? problem = null;
             if (name is null || !columns.TryGetValue(name, out var column))
             {
-                Error($"features[{i}]", $"Dataset '{dataset.Id}' has no column '{name}'; its columns are: {ColumnList(dataset)}.");
+                problem = $"Dataset '{dataset.Id}' has no column '{name}'; its columns are: {ColumnList(dataset)}.";
             }
             else if (name == request.Target)
             {
-                Error($"features[{i}]", $"'{name}' is the target; it cannot also be a feature.");
+                problem = $"'{name}' is the target; it cannot also be a feature.";
             }
             else if (!seen.Add(name))
             {
-                Error($"features[{i}]", $"'{name}' is listed twice.");
+                problem = $"'{name}' is listed twice.";
             }
             else if (column.Missing == dataset.RowCount)
             {
-                Error($"features[{i}]", $"Column '{name}' has no values.");
+                problem = $"Column '{name}' has no values.";
             }
             else
             {
                 inputWidth += column.Type == ColumnType.Numeric ? 1 : column.DistinctCount ?? 1;
             }
+            if (problem is not null)
+            {
+                Error($"features[{i}]", problem);
+                featureErrors = true;
+            }
         }
 
-        if (!errors.Keys.Any(k => k.StartsWith("features", StringComparison.Ordinal)))
+        if (!featureErrors && features.Count > 0)
         {
-            CheckSize(request, dataset, limits, inputWidth, Error);
+            var network = new NetworkSpec(1, 1, (int)Math.Min(inputWidth, int.MaxValue), request.HiddenChannels, request.Activation, 0,
+                request.BatchNorm);
+            if (CheckParameters(network, limits, Error))
+            {
+                var estimate = WorkingSetEstimate.For(dataset.RowCount, dataset.Columns.Count, inputWidth, network, Options(request));
+                if (estimate.TotalBytes > limits.MaxWorkingSetBytes)
+                {
+                    Error("features", $"Training would need about {Megabytes(estimate.TotalBytes)} MB ({dataset.RowCount} rows x "
+                        + $"{inputWidth} encoded inputs, categorical features one-hot: {Megabytes(estimate.EncodedInputs)} MB; table "
+                        + $"{Megabytes(estimate.Table)} MB; activations {Megabytes(estimate.Activations)} MB; parameters and optimiser "
+                        + $"state {Megabytes(estimate.Parameters)} MB); the limit is {Megabytes(limits.MaxWorkingSetBytes)} MB "
+                        + "(Training:MaxWorkingSetBytes). Leave out wide categorical features or train on fewer rows.");
+                }
+            }
         }
-        return errors.Count > 0 ? (null, errors) : (request with { Features = features }, errors);
+        return request with { Features = features, Head = Head.FlattenDense };
     }
 
-    /// <summary>The network's parameters, then the job's peak memory, against the configured limits.</summary>
-    private static void CheckSize(TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits, long inputWidth,
-        Action<string, string> error)
+    /// <summary>A tensor dataset's inputs and target are its x and y, so the request names neither; its head must fit the
+    /// target's shape, and its network and working set the limits.</summary>
+    private static TrainingRequest ValidateTensor(TrainingRequest request, DatasetInfo dataset, TrainingQueueOptions limits,
+        Action<string, string> Error)
     {
-        var network = new NetworkSpec(1, 1, (int)Math.Min(inputWidth, int.MaxValue), request.HiddenChannels, request.Activation, 0, request.BatchNorm);
-        if (network.ParameterCount > limits.MaxParameters)
+        if (request.Target is not null)
         {
-            error("hiddenChannels", $"The network would have {network.ParameterCount} parameters; at most {limits.MaxParameters} are "
-                + "allowed (Training:MaxParameters).");
-            return;
+            Error("target", $"Dataset '{dataset.Id}' is a tensor dataset, whose target is its y: leave 'target' out.");
         }
-        var estimate = WorkingSetEstimate.For(dataset.RowCount, dataset.Columns.Count, inputWidth, network,
-            new Model.Training.TrainingOptions { BatchSize = request.BatchSize, Optimizer = request.Optimizer });
-        if (estimate.TotalBytes > limits.MaxWorkingSetBytes)
+        if (request.Features is not null)
         {
-            error("features", $"Training would need about {Megabytes(estimate.TotalBytes)} MB ({dataset.RowCount} rows x "
-                + $"{inputWidth} encoded inputs, categorical features one-hot: {Megabytes(estimate.EncodedInputs)} MB; table "
-                + $"{Megabytes(estimate.Table)} MB; activations {Megabytes(estimate.Activations)} MB; parameters and optimiser "
-                + $"state {Megabytes(estimate.Parameters)} MB); the limit is {Megabytes(limits.MaxWorkingSetBytes)} MB "
-                + "(Training:MaxWorkingSetBytes). Leave out wide categorical features or train on fewer rows.");
+            Error("features", $"Dataset '{dataset.Id}' is a tensor dataset, whose inputs are its x: leave 'features' out.");
         }
+        var shape = dataset.Shape ?? throw new InvalidOperationException($"Tensor dataset '{dataset.Id}' has no shape.");
+        var targetShape = dataset.TargetShape ?? [];
+        var perPosition = targetShape.Count > 0;
+        var head = request.Head ?? (perPosition ? Head.PerPosition : Head.FlattenDense);
+        if (head == Head.PerPosition && !perPosition)
+        {
+            Error("head", $"The per-position head predicts a value per position, but dataset '{dataset.Id}' has one target per "
+                + "sample (targetShape []): leave 'head' out or send flatten-dense.");
+        }
+        else if (head == Head.FlattenDense && perPosition)
+        {
+            Error("head", $"The flatten-dense head predicts one value per sample, but dataset '{dataset.Id}' has a target per "
+                + $"position (targetShape [{string.Join(", ", targetShape)}]): leave 'head' out or send per-position.");
+        }
+        // A per-sample target's missing count is a count of samples; a per-position one's counts positions.
+        var missing = dataset.Target?.Missing ?? 0;
+        var needed = request.ValidationFraction > 0 ? 2 : 1;
+        if (!perPosition && dataset.RowCount - missing < needed)
+        {
+            Error("datasetId", $"Only {dataset.RowCount - missing} sample(s) of dataset '{dataset.Id}' have a target; too few to train and validate.");
+        }
+        else if (perPosition && dataset.Target is { Min: null })
+        {
+            Error("datasetId", $"No sample of dataset '{dataset.Id}' has a target.");
+        }
+
+        var network = new NetworkSpec(shape[0], shape[1], shape[2], request.HiddenChannels, request.Activation, 0, request.BatchNorm, head);
+        if (CheckParameters(network, limits, Error))
+        {
+            var estimate = WorkingSetEstimate.ForTensor(dataset.RowCount, perPosition, network, Options(request));
+            if (estimate.TotalBytes > limits.MaxWorkingSetBytes)
+            {
+                Error("datasetId", $"Training would need about {Megabytes(estimate.TotalBytes)} MB ({dataset.RowCount} samples of "
+                    + $"[{string.Join(", ", shape)}]: data {Megabytes(estimate.Table)} MB; standardised copies "
+                    + $"{Megabytes(estimate.EncodedInputs)} MB; activations {Megabytes(estimate.Activations)} MB; parameters and "
+                    + $"optimiser state {Megabytes(estimate.Parameters)} MB); the limit is {Megabytes(limits.MaxWorkingSetBytes)} MB "
+                    + "(Training:MaxWorkingSetBytes). Train on fewer or smaller samples, or with a smaller batchSize or network.");
+            }
+        }
+        return request with { Head = head };
     }
+
+    /// <summary>The network's parameters against Training:MaxParameters; false (and the error) when over.</summary>
+    private static bool CheckParameters(NetworkSpec network, TrainingQueueOptions limits, Action<string, string> error)
+    {
+        if (network.ParameterCount <= limits.MaxParameters)
+        {
+            return true;
+        }
+        var growing = network.PositionDependentParameterCount > 0
+            ? $" ({network.PositionDependentParameterCount} of them in the {WireNames.Of(network.Head)} head, which grows with H x W)"
+            : "";
+        error("hiddenChannels", $"The network would have {network.ParameterCount} parameters{growing}; at most {limits.MaxParameters} are "
+            + "allowed (Training:MaxParameters).");
+        return false;
+    }
+
+    private static Model.Training.TrainingOptions Options(TrainingRequest request) =>
+        new() { BatchSize = request.BatchSize, Optimizer = request.Optimizer };
 
     private static long Megabytes(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 

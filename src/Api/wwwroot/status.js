@@ -80,6 +80,15 @@ function settingsText(settings) {
   return Object.entries(settings ?? {}).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("-") : number(v, 3)}`).join(" · ");
 }
 
+/** What a model reads: its feature columns, or for a tensor model its sample shape and head. */
+function inputsText(model) {
+  if (model.inputKind === "tensor") {
+    const shape = model.architecture?.inputShape ?? [];
+    return `[${shape.join(", ")}] tensors (${model.architecture?.head ?? "?"} head)`;
+  }
+  return (model.features ?? []).map(f => f.name).join(", ");
+}
+
 function renderActive(model) {
   const section = document.getElementById("active");
   const metrics = model.metrics ?? {};
@@ -87,7 +96,7 @@ function renderActive(model) {
     el("strong", {}, m ? `RMSE ${number(m.rmse)}` : "–"), m ? `MAE ${number(m.mae)} · R² ${number(m.r2, 3)}` : "");
   section.replaceChildren(el("h2", {}, "Active model"),
     el("p", {}, el("code", {}, model.id), ` predicts `, el("strong", {}, model.target), ` from `,
-      (model.features ?? []).map(f => f.name).join(", "), ` · ${model.architecture?.parameterCount ?? "?"} parameters`),
+      inputsText(model), ` · ${model.architecture?.parameterCount ?? "?"} parameters`),
     el("div", { class: "metrics" }, block("Train", metrics.train), block("Validation", metrics.validation)));
 }
 
@@ -96,7 +105,7 @@ function renderModels(models) {
     el("td", {}, el("code", {}, m.id), m.active ? " (active)" : ""),
     el("td", {}, new Date(m.createdAt).toLocaleString()),
     el("td", {}, m.target ?? "–"),
-    el("td", {}, (m.features ?? []).map(f => f.name).join(", ")),
+    el("td", {}, inputsText(m)),
     el("td", {}, number(m.metrics?.validation?.rmse)),
     el("td", {}, m.status ?? "")));
   document.querySelector("#models tbody").replaceChildren(...rows);
@@ -111,7 +120,7 @@ function renderJobs(jobs) {
   container.replaceChildren(...jobs.map(job => el("div", { class: "job", "data-job-id": job.id },
     el("div", { class: "job-info" },
       el("div", {}, el("code", {}, job.id), " ", el("strong", { class: `status-${job.status}` }, job.status)),
-      el("div", {}, `epoch ${job.progress?.epoch ?? 0} of ${job.progress?.epochs ?? "?"} · target ${job.request?.target ?? "?"}`),
+      el("div", {}, `epoch ${job.progress?.epoch ?? 0} of ${job.progress?.epochs ?? "?"} · target ${job.request?.target ?? (job.request?.head ? `y (${job.request.head})` : "?")}`),
       el("div", { class: "muted" }, `created ${new Date(job.createdAt).toLocaleString()}`),
       job.modelId ? el("div", {}, "model ", el("code", {}, job.modelId)) : "",
       job.error ? el("div", { class: "status-failed" }, job.error) : ""),

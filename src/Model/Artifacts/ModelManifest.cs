@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using ModelService.Model.Data;
 using ModelService.Model.Network;
 using ModelService.Model.Preprocessing;
 using ModelService.Model.Training;
@@ -19,10 +21,19 @@ public sealed record ModelManifest
     /// <summary>When training finished.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
-    /// <summary>Target column name.</summary>
+    /// <summary>Target column name ("y" for a tensor model).</summary>
     public required string Target { get; init; }
 
-    /// <summary>Features in model order with their fitted preprocessing.</summary>
+    /// <summary>What the model takes: table rows (also what a manifest without the field describes) or tensor samples
+    /// [H, W, C], whose shape is the network's.</summary>
+    public InputKind InputKind { get; init; } = InputKind.Table;
+
+    /// <summary>A tensor model's target per sample as trained: [] (one value) or [Height, Width] (one value per position);
+    /// null for a table model.</summary>
+    public IReadOnlyList<int>? TargetShape { get; init; }
+
+    /// <summary>Features in model order with their fitted preprocessing; for a tensor model, one numeric feature per
+    /// channel ("channel_0", ...): the per-channel standardisation.</summary>
     public required IReadOnlyList<FeatureTransform> Features { get; init; }
 
     /// <summary>Standardisation of the target.</summary>
@@ -48,6 +59,23 @@ public sealed record ModelManifest
 
     /// <summary>Free-form labels (e.g. the data set and training job a model came from).</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>True when the model takes tensor samples [H, W, C] rather than table rows.</summary>
+    [JsonIgnore]
+    public bool TakesTensors => InputKind == InputKind.Tensor;
+
+    /// <summary>True when the model predicts one value per position (per-position head); it then takes any H and W.</summary>
+    [JsonIgnore]
+    public bool PerPosition => Network.Head == Head.PerPosition;
+
+    /// <summary>One sample's input shape as trained, [Height, Width, Channels] ([1, 1, encoded features] for a table
+    /// model). A per-position model takes any Height and Width; a flatten-dense one only these.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> InputShape => [Network.Height, Network.Width, Network.InputChannels];
+
+    /// <summary>One sample's output shape for an input of <paramref name="height"/> x <paramref name="width"/>: [] for one
+    /// value, [height, width] for a per-position model.</summary>
+    public IReadOnlyList<int> OutputShape(int height, int width) => PerPosition ? [height, width] : [];
 }
 
 /// <summary>Name and shape of one tensor in weights.bin.</summary>

@@ -1,4 +1,6 @@
+using ModelService.Model.Data;
 using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 using ModelService.Model.Preprocessing;
 
 namespace ModelService.Model.Artifacts;
@@ -47,11 +49,7 @@ public sealed class TrainedModel
             throw new ArgumentException($"The weights' SHA-256 is {sha} but the manifest records {manifest.WeightsSha256}.");
         }
         Preprocessor = new Preprocessor(manifest.Features, manifest.TargetScaling);
-        if (Preprocessor.InputWidth != manifest.Network.InputSize)
-        {
-            throw new ArgumentException(
-                $"The features encode to {Preprocessor.InputWidth} inputs but the network takes {manifest.Network.InputSize}.");
-        }
+        CheckInput(manifest, Preprocessor);
         Manifest = manifest;
         Weights = weights;
     }
@@ -64,4 +62,41 @@ public sealed class TrainedModel
 
     /// <summary>Preprocessing built from the manifest.</summary>
     public Preprocessor Preprocessor { get; }
+
+    // A table model encodes its features into the whole [1, 1, C] input; a tensor model standardises each position's
+    // channels, one numeric feature per channel, and its target shape follows from the head.
+    private static void CheckInput(ModelManifest manifest, Preprocessor preprocessor)
+    {
+        var network = manifest.Network;
+        switch (manifest.InputKind)
+        {
+            case InputKind.Table:
+                if (network.Head != Head.FlattenDense || manifest.TargetShape is not null)
+                {
+                    throw new ArgumentException("A table model has a flatten-dense head and no target shape.");
+                }
+                if (preprocessor.InputWidth != network.InputSize)
+                {
+                    throw new ArgumentException(
+                        $"The features encode to {preprocessor.InputWidth} inputs but the network takes {network.InputSize}.");
+                }
+                break;
+            case InputKind.Tensor:
+                if (!preprocessor.IsNumeric || preprocessor.InputWidth != network.InputChannels)
+                {
+                    throw new ArgumentException(
+                        $"A tensor model needs one numeric feature per channel: the network takes {network.InputChannels} channels and "
+                        + $"the features encode to {preprocessor.InputWidth}.");
+                }
+                IReadOnlyList<int> expected = network.Head == Head.PerPosition ? [network.Height, network.Width] : [];
+                if (manifest.TargetShape is not { } shape || !shape.SequenceEqual(expected))
+                {
+                    throw new ArgumentException(
+                        $"A tensor model with a {WireNames.Of(network.Head)} head has the target shape [{string.Join(", ", expected)}].");
+                }
+                break;
+            default:
+                throw new ArgumentException($"Unknown input kind {manifest.InputKind}.");
+        }
+    }
 }

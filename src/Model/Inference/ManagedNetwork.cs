@@ -8,7 +8,8 @@ namespace ModelService.Model.Inference;
 /// <summary>
 /// The eval-mode forward pass of a <see cref="NetworkSpec"/> in plain float32 arithmetic: each hidden 1x1 convolution is a
 /// dense [out, in] matrix applied to every position's channels, with batch normalisation folded into it and dropout
-/// dropped. Immutable; every call works in buffers of its own.
+/// dropped. A per-position network takes each position as a row, so its 1x1 convolutions over [N, H, W, C] are one matrix
+/// multiply over [N·H·W, C] rows. Immutable; every call works in buffers of its own.
 /// </summary>
 /// <remarks>
 /// One row goes through <see cref="Forward(ReadOnlySpan{float})"/>, vectorised across each layer's outputs; a block of
@@ -24,15 +25,25 @@ internal sealed class ManagedNetwork
 
     private const int StackLimit = 2048;
 
-    private readonly NetworkSpec _spec;
+    private readonly int _inputChannels;
+    private readonly int _lastChannels;
+    private readonly int _positions;
+    private readonly int _flattened;
     private readonly Layer[] _layers;
     private readonly float[] _outputWeights;
     private readonly float _outputBias;
     private readonly int _widest;
 
+    /// <summary>Folds the weights of <paramref name="spec"/>. A per-position network runs each position as a row of its
+    /// own (its output convolution is the dense output of a single position), so that [N, H, W, C] inputs of any H and W
+    /// are one block of N·H·W rows of C channels.</summary>
     public ManagedNetwork(NetworkSpec spec, IReadOnlyList<NamedTensorData> weights)
     {
-        _spec = spec;
+        _inputChannels = spec.InputChannels;
+        _lastChannels = spec.LastChannels;
+        _positions = spec.Head == Head.PerPosition ? 1 : spec.Positions;
+        _flattened = _positions * _lastChannels;
+        RowWidth = _positions * _inputChannels;
         var layout = NetworkTensors.For(spec);
         float[] Values(TensorRole role, int layer) => weights[IndexOf(layout, role, layer)].Values;
         _layers = new Layer[spec.HiddenChannels.Count];
@@ -55,10 +66,13 @@ internal sealed class ManagedNetwork
         _widest = Math.Max(spec.InputChannels, spec.HiddenChannels.DefaultIfEmpty(0).Max());
     }
 
-    /// <summary>The network output (standardised target) for one example of H·W·C inputs.</summary>
+    /// <summary>Inputs per row: H·W·C of the trained shape, or C for a per-position network (a row is one position).</summary>
+    public int RowWidth { get; }
+
+    /// <summary>The network output (standardised target) for one row of <see cref="RowWidth"/> inputs.</summary>
     public float Forward(ReadOnlySpan<float> input)
     {
-        var scratchSize = (2 * _widest) + _spec.FlattenedWidth;
+        var scratchSize = (2 * _widest) + _flattened;
         float[]? rented = null;
         var scratch = scratchSize <= StackLimit
             ? stackalloc float[scratchSize]
@@ -67,11 +81,11 @@ internal sealed class ManagedNetwork
         {
             var ping = scratch[.._widest];
             var pong = scratch.Slice(_widest, _widest);
-            var flattened = scratch.Slice(2 * _widest, _spec.FlattenedWidth);
-            var channels = _spec.LastChannels;
-            for (var position = 0; position < _spec.Positions; position++)
+            var flattened = scratch.Slice(2 * _widest, _flattened);
+            var channels = _lastChannels;
+            for (var position = 0; position < _positions; position++)
             {
-                scoped ReadOnlySpan<float> x = input.Slice(position * _spec.InputChannels, _spec.InputChannels);
+                scoped ReadOnlySpan<float> x = input.Slice(position * _inputChannels, _inputChannels);
                 var target = ping;
                 foreach (var layer in _layers)
                 {
@@ -98,12 +112,12 @@ internal sealed class ManagedNetwork
         }
     }
 
-    /// <summary>The network outputs for <paramref name="rows"/> examples of H·W·C inputs each, row-major.</summary>
+    /// <summary>The network outputs for <paramref name="rows"/> rows of <see cref="RowWidth"/> inputs each, row-major.</summary>
     public void Forward(ReadOnlySpan<float> inputs, int rows, Span<float> outputs)
     {
-        var width = _spec.InputSize;
+        var width = RowWidth;
         var block = Math.Min(rows, BlockRows);
-        var scratchPerRow = width + (2 * _widest) + _spec.FlattenedWidth;
+        var scratchPerRow = width + (2 * _widest) + _flattened;
         var rented = ArrayPool<float>.Shared.Rent(block * scratchPerRow);
         try
         {
@@ -123,11 +137,11 @@ internal sealed class ManagedNetwork
     // Feature-major throughout: row j of a [features, n] buffer holds feature j of every example in the block.
     private void ForwardBlock(ReadOnlySpan<float> inputs, int n, Span<float> outputs, Span<float> scratch)
     {
-        var width = _spec.InputSize;
+        var width = RowWidth;
         var transposed = scratch[..(width * n)];
         var ping = scratch.Slice(width * n, _widest * n);
         var pong = scratch.Slice((width + _widest) * n, _widest * n);
-        var flattened = scratch.Slice((width + (2 * _widest)) * n, _spec.FlattenedWidth * n);
+        var flattened = scratch.Slice((width + (2 * _widest)) * n, _flattened * n);
         for (var r = 0; r < n; r++)
         {
             var row = inputs.Slice(r * width, width);
@@ -136,10 +150,10 @@ internal sealed class ManagedNetwork
                 transposed[(j * n) + r] = row[j];
             }
         }
-        var channels = _spec.LastChannels;
-        for (var position = 0; position < _spec.Positions; position++)
+        var channels = _lastChannels;
+        for (var position = 0; position < _positions; position++)
         {
-            scoped ReadOnlySpan<float> x = transposed.Slice(position * _spec.InputChannels * n, _spec.InputChannels * n);
+            scoped ReadOnlySpan<float> x = transposed.Slice(position * _inputChannels * n, _inputChannels * n);
             var destination = flattened.Slice(position * channels * n, channels * n);
             var target = ping;
             for (var l = 0; l < _layers.Length; l++)

@@ -104,12 +104,17 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
     /// <summary>Number of trainable values.</summary>
     public long TrainableCount => _flatData.shape[0];
 
-    /// <summary>Computes [N, 1] outputs for input [N, H, W, C] or [N, H·W·C] (channels last).</summary>
+    /// <summary>Computes outputs for input [N, H, W, C] or [N, H·W·C] (channels last): [N, 1] for a flatten-dense head;
+    /// [N, H·W] for a per-position head, which takes any H and W.</summary>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_spec.Head == Head.PerPosition)
+        {
+            return ForwardPerPosition(input);
+        }
         var rows = input.shape[0];
-        var x = input.reshape(rows * _spec.Positions, _spec.InputChannels);
+        var x = input.reshape(-1, _spec.InputChannels);
         foreach (var layer in _hidden)
         {
             x = nn.functional.linear(x, layer.Weight.view(layer.Out, layer.In), layer.Bias);
@@ -118,16 +123,41 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = nn.functional.batch_norm(x, layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
                     training, BatchNormMomentum, BatchNormEpsilon);
             }
-            x = Activate(x, _spec.Activation);
-            if (training && _spec.Dropout > 0)
-            {
-                var keep = 1 - _spec.Dropout;
-                using var mask = empty_like(x).bernoulli_(keep, _generator);
-                using var keepScalar = keep.ToScalar();
-                x = x.mul(mask.div_(keepScalar));
-            }
+            x = Dropout(Activate(x, _spec.Activation));
         }
         return nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
+    }
+
+    // Positions are many and channels few, so the layers run channel-major: W [out, in] times the positions' channels
+    // [in, N·H·W], a product whose long side is the positions, which LibTorch's GEMM runs faster than [N·H·W, in] times
+    // Wᵀ with its narrow output. The last layer's [1, N·H·W] is already each sample's positions in H, W order.
+    private Tensor ForwardPerPosition(Tensor input)
+    {
+        var rows = input.shape[0];
+        var x = input.reshape(-1, _spec.InputChannels).t();
+        foreach (var layer in _hidden)
+        {
+            x = layer.Bias.view(layer.Out, 1).addmm(layer.Weight.view(layer.Out, layer.In), x);
+            if (layer.NormWeight is not null)
+            {
+                x = nn.functional.batch_norm(x.t(), layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
+                    training, BatchNormMomentum, BatchNormEpsilon).t();
+            }
+            x = Dropout(Activate(x, _spec.Activation));
+        }
+        return _outputBias.view(1, 1).addmm(_outputWeight.view(1, _spec.LastChannels), x).reshape(rows, -1);
+    }
+
+    private Tensor Dropout(Tensor x)
+    {
+        if (!training || _spec.Dropout == 0)
+        {
+            return x;
+        }
+        var keep = 1 - _spec.Dropout;
+        using var mask = empty_like(x).bernoulli_(keep, _generator);
+        using var keepScalar = keep.ToScalar();
+        return x.mul(mask.div_(keepScalar));
     }
 
     /// <summary>Clears the gradient of every trainable value.</summary>
@@ -208,7 +238,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
             {
                 case TensorRole.ConvWeight or TensorRole.ConvBias or TensorRole.DenseWeight or TensorRole.DenseBias:
                     var fanIn = entry.Role is TensorRole.DenseWeight or TensorRole.DenseBias
-                        ? _spec.FlattenedWidth
+                        ? _spec.OutputInputs
                         : _hidden[entry.Layer].In;
                     var bound = 1.0 / Math.Sqrt(fanIn);
                     _tensors[i].uniform_(-bound, bound, _generator);

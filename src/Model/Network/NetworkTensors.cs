@@ -11,6 +11,7 @@ internal enum TensorRole
     BatchNormBias,
     RunningMean,
     RunningVar,
+    /// <summary>The output layer's weight: dense [1, H·W·C] or, per position, conv [1, C, 1, 1].</summary>
     DenseWeight,
     DenseBias,
 }
@@ -47,7 +48,10 @@ internal static class NetworkTensors
             }
             channels = width;
         }
-        tensors.Add(new("output.weight", [1, spec.FlattenedWidth], TensorRole.DenseWeight, -1));
+        // The per-position output is a 1x1 convolution to one channel, stored conv-shaped like the hidden ones.
+        tensors.Add(spec.Head == Head.PerPosition
+            ? new("output.weight", [1, spec.LastChannels, 1, 1], TensorRole.DenseWeight, -1)
+            : new("output.weight", [1, spec.FlattenedWidth], TensorRole.DenseWeight, -1));
         tensors.Add(new("output.bias", [1], TensorRole.DenseBias, -1));
         return tensors;
     }

@@ -66,6 +66,14 @@ public sealed class Preprocessor
     public static Preprocessor Fit(DataTable table, IReadOnlyList<int> trainRows, string target, IReadOnlyList<string> features) =>
         PreprocessorFitting.Fit(table, trainRows, target, features);
 
+    /// <summary>Fits per-channel standardisation on the tensor samples <paramref name="trainSamples"/>: one numeric feature
+    /// per channel (mean and population standard deviation over every position; a missing value takes the channel's mean)
+    /// and the target standardised over all its training values.</summary>
+    /// <exception cref="ArgumentException">No training sample, a training sample without a target, or values too large to
+    /// standardise.</exception>
+    public static Preprocessor FitChannels(TensorData data, IReadOnlyList<int> trainSamples) =>
+        PreprocessorFitting.FitChannels(data, trainSamples);
+
     /// <summary>Encodes <paramref name="rowCount"/> rows of raw values (row-major, model feature order) into
     /// <paramref name="dst"/> (rowCount x <see cref="InputWidth"/>, row-major). An unseen category encodes as all zeros.</summary>
     /// <exception cref="ArgumentException">A numeric feature was given a label, or the spans have the wrong length.</exception>

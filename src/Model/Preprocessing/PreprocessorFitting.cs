@@ -5,6 +5,12 @@ namespace ModelService.Model.Preprocessing;
 /// <summary>Computes the statistics of a <see cref="Preprocessor"/> from training rows.</summary>
 internal static class PreprocessorFitting
 {
+    /// <summary>The target's name in a tensor model (the array it comes from).</summary>
+    public const string TensorTarget = "y";
+
+    /// <summary>The feature name of channel <paramref name="channel"/> in a tensor model.</summary>
+    public static string ChannelName(int channel) => $"channel_{channel}";
+
     public static Preprocessor Fit(DataTable table, IReadOnlyList<int> trainRows, string target, IReadOnlyList<string> features)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -53,6 +59,75 @@ internal static class PreprocessorFitting
         return new Preprocessor(transforms, new TargetScaling(target, targetMean, targetStd));
     }
 
+    /// <summary>Per-channel standardisation of tensor samples fitted on <paramref name="trainSamples"/>: each channel's mean
+    /// and population standard deviation over every position of those samples, a missing (NaN) value taking the channel's
+    /// mean (so it standardises to 0 and adds nothing to the deviation); the target standardised over all its training
+    /// values. The features are the channels, named by <see cref="ChannelName"/>; the target is named "y".</summary>
+    public static Preprocessor FitChannels(TensorData data, IReadOnlyList<int> trainSamples)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(trainSamples);
+        if (trainSamples.Count == 0)
+        {
+            throw new ArgumentException("Preprocessing needs at least one training sample.", nameof(trainSamples));
+        }
+        var channels = data.Channels;
+        var sums = new double[channels];
+        var observed = new long[channels];
+        foreach (var sample in trainSamples)
+        {
+            var x = data.X.AsSpan(sample * data.SampleSize, data.SampleSize);
+            for (var p = 0; p < x.Length; p += channels)
+            {
+                for (var c = 0; c < channels; c++)
+                {
+                    if (!float.IsNaN(x[p + c]))
+                    {
+                        sums[c] += x[p + c];
+                        observed[c]++;
+                    }
+                }
+            }
+        }
+        var means = sums.Select((sum, c) => observed[c] == 0 ? 0 : sum / observed[c]).ToArray();
+        var squares = new double[channels];
+        foreach (var sample in trainSamples)
+        {
+            var x = data.X.AsSpan(sample * data.SampleSize, data.SampleSize);
+            for (var p = 0; p < x.Length; p += channels)
+            {
+                for (var c = 0; c < channels; c++)
+                {
+                    if (!float.IsNaN(x[p + c]))
+                    {
+                        var deviation = x[p + c] - means[c];
+                        squares[c] += deviation * deviation;
+                    }
+                }
+            }
+        }
+        var values = (double)trainSamples.Count * data.Positions;
+        var transforms = new FeatureTransform[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var (mean, std) = Standardisation(means[c], squares[c] / values);
+            transforms[c] = new FeatureTransform(ChannelName(c), ColumnType.Numeric, mean, mean, std, null, null);
+        }
+
+        var per = data.TargetsPerSample;
+        var y = new double[trainSamples.Count * per];
+        for (var i = 0; i < trainSamples.Count; i++)
+        {
+            data.Y.AsSpan(trainSamples[i] * per, per).CopyTo(y.AsSpan(i * per, per));
+        }
+        if (y.Any(double.IsNaN))
+        {
+            throw new ArgumentException("A training sample has no target.", nameof(trainSamples));
+        }
+        var (targetMean, targetStd) = MeanAndStd(y);
+        return new Preprocessor(transforms, new TargetScaling(TensorTarget, targetMean, targetStd));
+    }
+
     private static FeatureTransform FitNumeric(string name, double[] numbers, IReadOnlyList<int> rows)
     {
         var observed = rows.Select(r => numbers[r]).Where(v => !double.IsNaN(v)).ToArray();
@@ -92,7 +167,11 @@ internal static class PreprocessorFitting
     private static (double Mean, double Std) MeanAndStd(double[] values)
     {
         var mean = values.Average();
-        var variance = values.Sum(v => (v - mean) * (v - mean)) / values.Length;
+        return Standardisation(mean, values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+    }
+
+    private static (double Mean, double Std) Standardisation(double mean, double variance)
+    {
         var std = Math.Sqrt(variance);
         if (!double.IsFinite(mean) || !double.IsFinite(std))
         {

@@ -17,11 +17,16 @@ namespace ModelService.Model.Training;
 internal sealed class PreparedRun : IDisposable
 {
     private readonly Stopwatch _clock;
+    private readonly InputKind _inputKind;
+    private readonly IReadOnlyList<int>? _targetShape;
 
     private PreparedRun(
         TrainingRequestSpec spec, CrossValidationFold? fold, torch.Generator generator, DataSplit split, Preprocessor preprocessor,
-        EncodedSplit encoded, NetworkSpec network, ConvRegressor module, Stopwatch clock)
+        EncodedSplit encoded, NetworkSpec network, ConvRegressor module, Stopwatch clock, InputKind inputKind,
+        IReadOnlyList<int>? targetShape)
     {
+        _inputKind = inputKind;
+        _targetShape = targetShape;
         Spec = spec;
         Fold = fold;
         Generator = generator;
@@ -52,7 +57,7 @@ internal sealed class PreparedRun : IDisposable
     public ConvRegressor Module { get; }
 
     /// <summary>Seeds the generator, splits, fits the preprocessing on the training rows and initialises the network.
-    /// The spec must have passed <see cref="Trainer.Validate"/>.</summary>
+    /// The spec must have passed <see cref="Trainer.Validate(DataTable, TrainingRequestSpec)"/>.</summary>
     public static PreparedRun Create(DataTable data, TrainingRequestSpec spec, CrossValidationFold? fold)
     {
         var clock = Stopwatch.StartNew();
@@ -65,7 +70,32 @@ internal sealed class PreparedRun : IDisposable
             var network = new NetworkSpec(1, 1, preprocessor.InputWidth, spec.Network.HiddenChannels.ToArray(),
                 spec.Network.Activation, spec.Network.Dropout, spec.Network.BatchNorm);
             var module = new ConvRegressor(network, generator);
-            return new PreparedRun(spec, fold, generator, split, preprocessor, encoded, network, module, clock);
+            return new PreparedRun(spec, fold, generator, split, preprocessor, encoded, network, module, clock, InputKind.Table, null);
+        }
+        catch
+        {
+            generator.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>As for a table: splits the samples, fits per-channel standardisation on the training samples and
+    /// initialises a network of the data's [H, W, C] shape with the spec's head (or the one the target asks for). The spec
+    /// must have passed <see cref="Trainer.Validate(TensorData, TrainingRequestSpec)"/>.</summary>
+    public static PreparedRun Create(TensorData data, TrainingRequestSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var generator = new torch.Generator(unchecked((ulong)spec.Options.Seed));
+        try
+        {
+            var split = DataSplit.Create(data, spec, generator);
+            var preprocessor = Preprocessor.FitChannels(data, split.TrainRows);
+            var encoded = EncodedSplit.Create(data, split, preprocessor);
+            var network = new NetworkSpec(data.Height, data.Width, data.Channels, spec.Network.HiddenChannels.ToArray(),
+                spec.Network.Activation, spec.Network.Dropout, spec.Network.BatchNorm, spec.Network.HeadFor(data.PerPositionTarget));
+            var module = new ConvRegressor(network, generator);
+            return new PreparedRun(spec, null, generator, split, preprocessor, encoded, network, module, clock, InputKind.Tensor,
+                data.TargetShape.ToArray());
         }
         catch
         {
@@ -85,7 +115,9 @@ internal sealed class PreparedRun : IDisposable
         {
             Id = Guid.NewGuid().ToString("N"),
             CreatedAt = DateTimeOffset.UtcNow,
-            Target = Spec.Target,
+            Target = Preprocessor.Target.Name,
+            InputKind = _inputKind,
+            TargetShape = _targetShape,
             Features = Preprocessor.Features,
             TargetScaling = Preprocessor.Target,
             Network = Network,
@@ -126,7 +158,7 @@ internal sealed class PreparedRun : IDisposable
 
     private RegressionMetrics Evaluate(float[] inputs, double[] targets)
     {
-        var outputs = TrainingLoop.Predict(Module, inputs, targets.Length, Preprocessor.InputWidth);
+        var outputs = TrainingLoop.Predict(Module, inputs, targets.Length / Encoded.TargetWidth, Encoded.InputWidth);
         var predictions = outputs.Select(z => Preprocessor.UnscaleTarget(z)).ToArray();
         return Metrics.Compute(predictions, targets);
     }

@@ -10,14 +10,19 @@ namespace ModelService.Model.Training;
 internal sealed record LoopOutcome(IReadOnlyList<EpochRecord> History, int BestEpoch, IReadOnlyList<NamedTensorData> Weights);
 
 /// <summary>
-/// Mini-batch training of a <see cref="ConvRegressor"/> on encoded tensors. Tiny networks spend their time in per-operation
-/// dispatch, so a step does only what it must: one shuffled index tensor per epoch, index_select per batch, one flat
-/// parameter tensor for the optimiser, and the epoch loss summed in a tensor that is read once per epoch.
+/// Mini-batch training of a <see cref="ConvRegressor"/> on encoded tensors (a batch is rows of a table or samples of
+/// tensor data; the loss is the mean over every target value of the batch, all positions of a per-position target). Tiny
+/// networks spend their time in per-operation dispatch, so a step does only what it must: one shuffled index tensor per
+/// epoch, index_select per batch, one flat parameter tensor for the optimiser, and the epoch loss summed in a tensor that
+/// is read once per epoch.
 /// </summary>
 internal static class TrainingLoop
 {
     // Evaluation runs in slices so that a large data set does not need every layer's activations for all rows at once.
     internal const int EvaluationChunk = 65536;
+
+    /// <summary>Rows per evaluation slice: <see cref="EvaluationChunk"/> positions' worth (a tensor sample has many).</summary>
+    internal static int EvaluationRows(NetworkSpec spec) => Math.Max(1, EvaluationChunk / spec.Positions);
 
     public static LoopOutcome Run(
         ConvRegressor network,
@@ -31,9 +36,9 @@ internal static class TrainingLoop
         var clock = Stopwatch.StartNew();
         using var optimizer = new FlatOptimizer(network.FlatParameter, options);
         using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
-        using var yTrain = tensor(data.TrainTargets, [data.TrainRows, 1]);
+        using var yTrain = tensor(data.TrainTargets, [data.TrainRows, data.TargetWidth]);
         using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;
-        using var yValidation = data.ValidationRows > 0 ? tensor(data.ValidationTargets, [data.ValidationRows, 1]) : null;
+        using var yValidation = data.ValidationRows > 0 ? tensor(data.ValidationTargets, [data.ValidationRows, data.TargetWidth]) : null;
         using var lossSum = zeros(1, ScalarType.Float64);
 
         var tracker = new EpochTracker(options);
@@ -76,18 +81,21 @@ internal static class TrainingLoop
         return new LoopOutcome(tracker.History, tracker.BestEpoch, network.ExportWeights());
     }
 
-    /// <summary>Eval-mode outputs (standardised units) for encoded inputs, row-major [rows, inputWidth].</summary>
+    /// <summary>Eval-mode outputs (standardised units) for encoded inputs, row-major [rows, inputWidth] of the network's
+    /// trained shape: [rows] for a flatten-dense head, [rows, H·W] for a per-position one.</summary>
     public static float[] Predict(ConvRegressor network, float[] inputs, int rows, int inputWidth)
     {
-        var outputs = new float[rows];
+        var perRow = network.Spec.OutputsPerSample;
+        var outputs = new float[rows * perRow];
         network.eval();
         using var noGrad = no_grad();
         using var all = tensor(inputs, [rows, inputWidth]);
-        for (var start = 0; start < rows; start += EvaluationChunk)
+        var chunk = EvaluationRows(network.Spec);
+        for (var start = 0; start < rows; start += chunk)
         {
             using var scope = NewDisposeScope();
-            var count = Math.Min(EvaluationChunk, rows - start);
-            network.forward(all.narrow(0, start, count)).data<float>().CopyTo(outputs, start);
+            var count = Math.Min(chunk, rows - start);
+            network.forward(all.narrow(0, start, count)).data<float>().CopyTo(outputs, start * perRow);
         }
         return outputs;
     }
@@ -111,14 +119,15 @@ internal static class TrainingLoop
         network.eval();
         using var noGrad = no_grad();
         var rows = inputs.shape[0];
+        var chunk = EvaluationRows(network.Spec);
         double sum = 0;
-        for (long start = 0; start < rows; start += EvaluationChunk)
+        for (long start = 0; start < rows; start += chunk)
         {
             using var scope = NewDisposeScope();
-            var count = Math.Min(EvaluationChunk, rows - start);
+            var count = Math.Min(chunk, rows - start);
             var loss = nn.functional.mse_loss(network.forward(inputs.narrow(0, start, count)), targets.narrow(0, start, count), nn.Reduction.Sum);
             sum += loss.item<float>();
         }
-        return sum / rows;
+        return sum / targets.numel();
     }
 }

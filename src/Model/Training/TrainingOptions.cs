@@ -21,17 +21,24 @@ public enum OptimizerKind
     Sgd,
 }
 
-/// <summary>The network's hidden layers; input and output sizes follow from the data.</summary>
+/// <summary>The network's hidden layers and head; input and output sizes follow from the data.</summary>
 /// <param name="HiddenChannels">Output channels of each hidden 1x1 convolution.</param>
 /// <param name="Activation">Activation after every hidden convolution.</param>
 /// <param name="Dropout">Dropout probability in [0, 1).</param>
 /// <param name="BatchNorm">Batch normalisation after every hidden convolution.</param>
+/// <param name="Head">What follows the hidden layers; null takes the one the target asks for: flatten-dense for one value
+/// per sample (every table), per-position for a value per position.</param>
 public sealed record NetworkOptions(
     IReadOnlyList<int> HiddenChannels,
     Activation Activation = Activation.Relu,
     double Dropout = 0,
-    bool BatchNorm = false)
+    bool BatchNorm = false,
+    Head? Head = null)
 {
+    /// <summary>The head for data whose target has a value per position (<paramref name="perPositionTarget"/>) or one
+    /// per sample: <see cref="Head"/> when given, else the one that target asks for.</summary>
+    public Head HeadFor(bool perPositionTarget) => Head ?? (perPositionTarget ? Network.Head.PerPosition : Network.Head.FlattenDense);
+
     /// <summary>What a caller that does not choose gets: two hidden layers of 16 and 8 channels, ReLU, no dropout, no batch
     /// normalisation.</summary>
     public static NetworkOptions Default { get; } = new([16, 8]);
@@ -87,9 +94,9 @@ public sealed record EpochProgress(int Epoch, int Epochs, double TrainLoss, doub
 /// <param name="R2">Coefficient of determination.</param>
 public sealed record RegressionMetrics(double Rmse, double Mae, double R2);
 
-/// <summary>Everything needed to train one model on a table.</summary>
-/// <param name="Target">Numeric target column.</param>
-/// <param name="Features">Feature columns in model order.</param>
+/// <summary>Everything needed to train one model on a table or on tensor data.</summary>
+/// <param name="Target">Numeric target column (tensor data has its target in <c>y</c>: not used).</param>
+/// <param name="Features">Feature columns in model order (tensor data has its inputs in <c>x</c>: not used).</param>
 /// <param name="Network">Hidden layers.</param>
 /// <param name="Options">Training settings.</param>
 public sealed record TrainingRequestSpec(string Target, IReadOnlyList<string> Features, NetworkOptions Network, TrainingOptions Options);

@@ -31,6 +31,29 @@ public sealed record WorkingSetEstimate(long Table, long EncodedInputs, long Act
             Parameters: Times(network.ParameterCount, 3 + optimizerCopies, sizeof(float)));
     }
 
+    /// <summary>Estimates a job on <paramref name="samples"/> tensor samples of <paramref name="network"/>'s [H, W, C] shape
+    /// before anything is allocated: <see cref="Table"/> is then the loaded x (float32) and y (float64, one value per
+    /// sample or per position), <see cref="EncodedInputs"/> the standardised x (managed and as a tensor) and targets, and
+    /// the activations those of the largest batch's positions.</summary>
+    public static WorkingSetEstimate ForTensor(long samples, bool perPositionTarget, NetworkSpec network, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(options);
+        long positions = network.Positions;
+        var sampleSize = Times(positions, network.InputChannels, 1);
+        var targets = perPositionTarget ? positions : 1;
+        var hidden = network.HiddenChannels.Sum(c => (long)c);
+        var batch = Math.Min(samples, Math.Max(options.BatchSize, TrainingLoop.EvaluationRows(network)));
+        var optimizerCopies = options.Optimizer == OptimizerKind.Sgd ? 1 : 2;
+        return new WorkingSetEstimate(
+            Table: Add(Times(samples, sampleSize, sizeof(float)), Times(samples, targets, sizeof(double))),
+            // Per target value: raw and standardised for training (a double and two floats), then the fit's copy or the
+            // metrics' predictions (a double and a float).
+            EncodedInputs: Add(Times(samples, sampleSize, 2 * sizeof(float)), Times(samples, targets, (2 * sizeof(double)) + (3 * sizeof(float)))),
+            Activations: Times(Times(batch, positions, 1), Add(network.InputChannels, Times(hidden, 4, 1)), sizeof(float)),
+            Parameters: Times(network.ParameterCount, 3 + optimizerCopies, sizeof(float)));
+    }
+
     private static long Times(long a, long b, long c)
     {
         var product = (decimal)a * b * c;

@@ -4,13 +4,14 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ModelService.Api.Tests.Datasets;
 
 namespace ModelService.Api.Tests.Errors;
 
 /// <summary>One bad request: where it goes, what it carries and the problem it must get back. Paths and bodies may
-/// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model) and {job} (a finished
-/// job). <see cref="Field"/> is the key the problem's errors must name, when one applies. The same list drives
-/// scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>). The file is long because
+/// hold {ds} (a stored dataset), {model} (a stored inactive model), {active} (the active model), {job} (a finished
+/// job) and {tensor} (an inactive per-position model of [2, 2, 1] samples). <see cref="Field"/> is the key the problem's
+/// errors must name, when one applies. The same list drives scripts/bad-input-battery.sh against a running service (see <see cref="BadInputCaseFile"/>). The file is long because
 /// it is the case list: one line per bad request, in one place on purpose.</summary>
 public sealed record BadInput(string Name, string Method, string Path, int Status, string? Field = null,
     string? ContentType = null, byte[]? Body = null, string? Key = ModelServiceFactory.ApiKey)
@@ -80,8 +81,29 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
         Dataset("json dataset: lone low surrogate in a cell", """{"columns": ["a", "y"], "rows": [["\udc00x", 2]]}""", "body") with { Says = "surrogate" },
         new("json dataset: not UTF-8", "POST", "/api/v1/datasets", 400, "body", "application/json",
             [.. "{\"columns\": [\"caf"u8, 0xE9, .. "\", \"y\"], \"rows\": [[1, 2]]}"u8]) { Says = "UTF-8" },
+        Npz("npz dataset: not a zip archive", "not a zip", "body"),
+        Npz("npz dataset: object dtype (pickled content)", "object dtype (pickle)", "x") with { Says = "never unpickled" },
+        Npz("npz dataset: integer dtype", "integer dtype", "x"),
+        Npz("npz dataset: Fortran order", "Fortran order", "x"),
+        Npz("npz dataset: Python code in the header", "Python code in the header", "x"),
+        Npz("npz dataset: an extra entry", "an extra entry", "body"),
+        Npz("npz dataset: y of another sample count", "y of another sample count", "y"),
+        Npz("npz dataset: data shorter than the header's shape", "data shorter than the shape", "x"),
+        Npz("npz dataset: an infinite value", "an infinite value", "x"),
+        new("npz dataset: x over Limits:MaxTensorElements", "POST", "/api/v1/datasets", 413, null, "application/x-npz",
+            TensorSamples.Zip(false, ("x.npy", TensorSamples.Npy(TensorSamples.Dict("<f4", 1, 1, 1, 1001), [])), ("y.npy", TensorSamples.Npy(new double[1], 1))))
+            { Says = "Limits:MaxTensorElements" },
+        new("npz dataset: unknown ?format", "POST", "/api/v1/datasets?format=parquet", 400, "format", "application/octet-stream",
+            TensorDatasetTests.BadArchive("no y.npy")),
+        Dataset("json tensor dataset: ragged x", """{"x": [[[[1]]], [[[2], [3]]]], "y": [1, 2]}""", "x[1][0]"),
+        Dataset("json tensor dataset: string in x", """{"x": [[[[1, "2"]]]], "y": [1]}""", "x[0][0][0][1]"),
+        Dataset("json tensor dataset: x not four levels deep", """{"x": [[[1, 2]]], "y": [1]}""", "x"),
+        Dataset("json tensor dataset: y disagrees with x", """{"x": [[[[1]]]], "y": [1, 2]}""", "y"),
+        Dataset("json tensor dataset: y missing", """{"x": [[[[1]]]]}""", "y"),
         new("content type: dataset as text/plain", "POST", Houses, 415, null, "text/plain", "a,y\n1,2\n"u8.ToArray()),
         new("content type: dataset without one", "POST", Houses, 415, null, null, "a,y\n1,2\n"u8.ToArray()),
+        new("content type: npz as application/octet-stream without ?format=npz", "POST", "/api/v1/datasets", 415, null,
+            "application/octet-stream", TensorDatasetTests.BadArchive("no y.npy")),
 
         Training("training: empty body", "", "body"),
         Training("training: malformed JSON", """{"datasetId": "{ds}", "target": """, "target") with { Says = "not valid JSON" },
@@ -154,6 +176,18 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
         new("predictions: not UTF-8", "POST", Predictions, 400, "body", "application/json",
             [.. "{\"records\": [{\"caf"u8, 0xE9, .. "\": 0.5}]}"u8]) { Says = "UTF-8" },
         new("content type: predictions as text/csv", "POST", Predictions, 415, null, "text/csv", "square_footage,rooms\n0.5,0.5\n"u8.ToArray()),
+
+        Predict("tensor predictions: records for a tensor model", """{"modelId": "{tensor}", "records": [{"channel_0": 0.5}]}""", "records")
+            with { Says = "send 'instances'" },
+        Predict("tensor predictions: ragged instances", """{"modelId": "{tensor}", "instances": [[[[0.5]]], [[[0.5], [0.5]]]]}""", "instances[1][0]"),
+        Predict("tensor predictions: wrong channel count", """{"modelId": "{tensor}", "instances": [[[[0.5, 0.5]]]]}""", "instances"),
+        Predict("tensor predictions: string in an instance", """{"modelId": "{tensor}", "instances": [[[["0.5"]]]]}""", "instances[0][0][0][0]"),
+        Predict("tensor predictions: instances not nested [N, H, W, C]", """{"modelId": "{tensor}", "instances": [[0.5, 0.5]]}""", "instances"),
+        TensorInfer("v2 tensor: shape not [N, H, W, C]", """{"name": "input0", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}""",
+            "[N, H, W, 1]"),
+        TensorInfer("v2 tensor: BYTES datatype", """{"name": "input0", "shape": [1, 1, 1, 1], "datatype": "BYTES", "data": ["1"]}""", "FP32 or FP64"),
+        TensorInfer("v2 tensor: shape beyond what the body holds", """{"name": "input0", "shape": [1, 60000, 60000, 1], "datatype": "FP32", "data": [1]}""",
+            "can hold"),
 
         Import("model import: empty body", [], "body"),
         Import("model import: not gzip", "square_footage,rooms\n0.5,0.5\n"u8.ToArray(), "body"),
@@ -276,6 +310,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     private static BadInput Dataset(string name, string json, string field) =>
         new(name, "POST", "/api/v1/datasets", 400, field, "application/json", Encoding.UTF8.GetBytes(json));
 
+    private static BadInput Npz(string name, string problem, string field) =>
+        new(name, "POST", "/api/v1/datasets?name=tiles", 400, field, "application/x-npz", TensorDatasetTests.BadArchive(problem));
+
     private static BadInput Training(string name, string json, string? field = null, int status = 400) =>
         new(name, "POST", Jobs, status, field, "application/json", Encoding.UTF8.GetBytes(json));
 
@@ -287,6 +324,10 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
 
     private static BadInput Import(string name, byte[] archive, string field) =>
         new(name, "POST", Models, 400, field, "application/gzip", archive);
+
+    private static BadInput TensorInfer(string name, string input, string says) =>
+        new(name, "POST", "/v2/models/modelservice/versions/{tensor}/infer", 400, says, "application/json",
+            Encoding.UTF8.GetBytes("{\"inputs\": [" + input + "]}"));
 
     private static BadInput Infer(string name, string json, string? says, int status = 400) =>
         new(name, "POST", V2Infer, status, says, "application/json", Encoding.UTF8.GetBytes(json));
@@ -320,7 +361,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
     }
 
     /// <summary>A keyed service with small limits, holding a dataset, a model trained on it (not active) and the
-    /// finished job that trained it.</summary>
+    /// finished job that trained it, and a per-position model trained on a small tensor dataset.</summary>
     public sealed class Service : IAsyncLifetime, IDisposable
     {
         /// <summary>The settings the cases assume (limits they exceed, the key they use); an outside run needs them too.</summary>
@@ -330,12 +371,18 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             ["Limits:MaxRequestBodyBytes"] = "16384",
             ["Limits:MaxDatasetRows"] = "50",
             ["Limits:MaxDatasetColumns"] = "5",
+            ["Limits:MaxTensorElements"] = "1000",
             ["Predictions:MaxRows"] = "10",
             ["Training:MaxEpochs"] = "100",
             ["Training:MaxParameters"] = "200000",
             ["RateLimiting:Training:PermitLimit"] = "0",
             ["RateLimiting:Predictions:PermitLimit"] = "0",
         };
+
+        /// <summary>Ten [2, 2, 1] samples with a target per position (scripts/bad-input-battery.sh uploads the same).</summary>
+        public const string TensorDataset = """
+            {"name": "battery-tensor", "x": [[[[0.0],[0.1]],[[0.2],[0.3]]],[[[0.1],[0.2]],[[0.3],[0.4]]],[[[0.2],[0.3]],[[0.4],[0.5]]],[[[0.3],[0.4]],[[0.5],[0.6]]],[[[0.4],[0.5]],[[0.6],[0.7]]],[[[0.5],[0.6]],[[0.7],[0.8]]],[[[0.6],[0.7]],[[0.8],[0.9]]],[[[0.7],[0.8]],[[0.9],[1.0]]],[[[0.8],[0.9]],[[1.0],[1.1]]],[[[0.9],[1.0]],[[1.1],[1.2]]]], "y": [[[0.0,0.2],[0.4,0.6]],[[0.2,0.4],[0.6,0.8]],[[0.4,0.6],[0.8,1.0]],[[0.6,0.8],[1.0,1.2]],[[0.8,1.0],[1.2,1.4]],[[1.0,1.2],[1.4,1.6]],[[1.2,1.4],[1.6,1.8]],[[1.4,1.6],[1.8,2.0]],[[1.6,1.8],[2.0,2.2]],[[1.8,2.0],[2.2,2.4]]]}
+            """;
 
         private readonly ModelServiceFactory _factory = new(new Dictionary<string, string?>(Settings));
 
@@ -377,6 +424,9 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
             }
             var dataset = (await owner.UploadCsvAsync(csv.ToString())).GetProperty("id").GetString()!;
             var job = await owner.TrainAsync(new { datasetId = dataset, target = "price", epochs = 1, activate = false });
+            var tensorSet = (await ServiceApi.ExpectAsync(await owner.PostAsync(new Uri("/api/v1/datasets", UriKind.Relative),
+                ServiceApi.JsonBody(TensorDataset)), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            var tensorJob = await owner.TrainAsync(new { datasetId = tensorSet, epochs = 1, activate = false });
             var active = (await owner.GetJsonAsync("/api/v1/models/active")).GetProperty("id").GetString()!;
             _ids = new()
             {
@@ -384,6 +434,7 @@ public sealed class BadInputBatteryTests(BadInputBatteryTests.Service service) :
                 ["{model}"] = job.GetProperty("modelId").GetString()!,
                 ["{active}"] = active,
                 ["{job}"] = job.GetProperty("id").GetString()!,
+                ["{tensor}"] = tensorJob.GetProperty("modelId").GetString()!,
             };
             Before = await SnapshotAsync();
         }

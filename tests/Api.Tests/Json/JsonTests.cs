@@ -13,7 +13,7 @@ public sealed class JsonTests(ModelServiceFactory factory) : IClassFixture<Model
 
         var dataset = await client.UploadCsvAsync("a,y\n1,2\n");
 
-        Assert.Equal(["id", "name", "rowCount", "sha256", "createdAt", "columns"], dataset.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["id", "name", "rowCount", "sha256", "createdAt", "columns", "kind"], dataset.EnumerateObject().Select(p => p.Name));
         Assert.Equal(JsonValueKind.String, dataset.GetProperty("createdAt").ValueKind);
     }
 }

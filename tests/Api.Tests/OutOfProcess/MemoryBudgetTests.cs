@@ -52,6 +52,7 @@ public sealed class MemoryBudgetTests(ITestOutputHelper output) : IAsyncLifetime
         peaks.Add(await MeasureAsync("one-hot explosion: 25,000 categories, hidden [4]", () => OneHotExplosionAsync(client)));
         peaks.Add(await MeasureAsync("wide CSV: 1,000 columns x 2,000 rows (11 MB)", () => WideCsvAsync(client)));
         peaks.Add(await MeasureAsync("import declaring a 300,000-wide layer, 4 at once", () => WideLayerImportsAsync(client, archive)));
+        peaks.Add(await MeasureAsync("deflated .npz expanding 1000x to 5,000,000 values, 6 at once", () => NpzBombsAsync(client)));
 
         legitimate.Stop();
         await running;
@@ -157,6 +158,24 @@ public sealed class MemoryBudgetTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2000, created.GetProperty("rowCount").GetInt32());
         var deleted = await client.DeleteAsync(new Uri($"/api/v1/datasets/{created.GetProperty("id").GetString()}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
+    /// <summary>60 KB archives holding x [500, 100, 100, 1] and y [500, 100, 100] of zeros, 60 MB of values each: within
+    /// Limits:MaxTensorElements, so each is stored, but only as many inflate at once as there are large-body slots.</summary>
+    private static async Task NpzBombsAsync(HttpClient client)
+    {
+        var npz = Datasets.TensorSamples.Zip(true,
+            ("x.npy", Datasets.TensorSamples.Npy(Datasets.TensorSamples.Dict("<f4", 500, 100, 100, 1), new byte[20_000_000])),
+            ("y.npy", Datasets.TensorSamples.Npy(Datasets.TensorSamples.Dict("<f8", 500, 100, 100), new byte[40_000_000])));
+        Assert.True(npz.Length < 1_000_000, $"{npz.Length} bytes");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            client.PostAsync(new Uri("/api/v1/datasets?name=bomb", UriKind.Relative), ServiceApi.Bytes(npz, "application/x-npz"))));
+        foreach (var answer in answers)
+        {
+            var created = await ServiceApi.ExpectAsync(answer, HttpStatusCode.Created);
+            var deleted = await client.DeleteAsync(new Uri($"/api/v1/datasets/{created.GetProperty("id").GetString()}", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
     }
 
     private static async Task WideLayerImportsAsync(HttpClient client, List<(string Name, byte[] Data)> archive)

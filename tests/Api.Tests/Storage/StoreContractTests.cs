@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using ModelService.Api.Datasets;
 using ModelService.Api.Storage;
+using ModelService.Api.Tests.Datasets;
 using ModelService.Api.Models;
 using ModelService.Api.Sweeps;
 using ModelService.Api.Training;
@@ -80,6 +81,51 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal([100.0, 200, 300], table.Columns[2].Numbers!);
         Assert.Null(Datasets.Get("ds_unknown0000"));
         Assert.Null(Datasets.Load("ds_unknown0000"));
+    }
+
+    [StoreFact]
+    public async Task A_saved_tensor_dataset_is_listed_and_reads_back_with_its_shape_values_and_statistics()
+    {
+        var data = TensorSamples.PerPosition(count: 3, height: 2, width: 4, channels: 2, seed: 7);
+        data.X[5] = float.NaN;
+        data.Y[9] = double.NaN;
+        var table = await UploadAsync();
+
+        var info = Datasets.SaveTensor("images", data, TensorSummary.Of(data));
+        var loaded = Datasets.LoadTensor(info.Id)!;
+        var stored = Datasets.Get(info.Id)!;
+
+        Assert.Equal((DatasetKind.Tensor, "images", 3), (stored.Kind, stored.Name, stored.RowCount));
+        Assert.Equal([2, 4, 2], stored.Shape!);
+        Assert.Equal([2, 4], stored.TargetShape!);
+        Assert.Equal(1, stored.Channels![1].Missing);
+        Assert.Equal(data.X.Where((v, i) => i % 2 == 1 && !float.IsNaN(v)).Max(), stored.Channels[1].Max!.Value, 6);
+        Assert.Equal(1, stored.Target!.Missing);
+        Assert.Equal(info, stored with { Shape = info.Shape, TargetShape = info.TargetShape, Channels = info.Channels, Columns = info.Columns });
+        Assert.Equal((3, 2, 4, 2, true), (loaded.Count, loaded.Height, loaded.Width, loaded.Channels, loaded.PerPositionTarget));
+        Assert.Equal(data.X, loaded.X);
+        Assert.Equal(data.Y, loaded.Y);
+        Assert.Equal([info.Id, table], Datasets.List().Select(d => d.Id));
+        Assert.Throws<DatasetKindException>(() => Datasets.Load(info.Id));
+        Assert.Throws<DatasetKindException>(() => Datasets.LoadTensor(table));
+        Assert.Null(Datasets.LoadTensor("ds_unknown0000"));
+        Assert.Equal(DatasetDeletion.Deleted, Datasets.Delete(info.Id));
+        Assert.Null(Datasets.LoadTensor(info.Id));
+    }
+
+    [StoreFact]
+    public void Equal_tensor_data_is_stored_as_equal_bytes_and_a_target_per_sample_reads_back_as_one()
+    {
+        var data = TensorSamples.PerSample(count: 4, height: 3, width: 3, channels: 1, seed: 2);
+
+        var first = Datasets.SaveTensor("a", data, TensorSummary.Of(data));
+        var second = Datasets.SaveTensor("b", data, TensorSummary.Of(data));
+        var loaded = Datasets.LoadTensor(second.Id)!;
+
+        Assert.Equal(first.Sha256, second.Sha256);
+        Assert.Equal([], second.TargetShape!);
+        Assert.False(loaded.PerPositionTarget);
+        Assert.Equal(data.Y, loaded.Y);
     }
 
     [StoreFact]

@@ -19,5 +19,9 @@ public sealed class DefaultModelTests
         Assert.Equal("price", model.Manifest.Target);
         Assert.Equal([16, 8], model.Manifest.Network.HiddenChannels);
         Assert.Equal(193, model.Manifest.Network.ParameterCount);
+        // Its manifest predates tensor models: without the fields it is a table model with a flatten-dense head.
+        Assert.Equal(InputKind.Table, model.Manifest.InputKind);
+        Assert.Equal(Model.Network.Head.FlattenDense, model.Manifest.Network.Head);
+        Assert.Null(model.Manifest.TargetShape);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using ModelService.Model.Artifacts;
 using ModelService.Model.Inference;
+using ModelService.Model.Network;
+using ModelService.Model.Serialization;
 
 namespace ModelService.Model.Tests.Artifacts;
 
@@ -44,6 +46,45 @@ public sealed class ModelArtifactTests : IDisposable
         Assert.Equal("hidden.0.conv.weight", (string?)json["tensors"]![0]!["name"]);
         Assert.Equal(64, ((string?)json["weightsSha256"])!.Length);
         Assert.Equal(193 * 4, new FileInfo(Path.Combine(folder, ModelArtifact.WeightsFileName)).Length);
+    }
+
+    [Theory]
+    [InlineData(Head.PerPosition)]
+    [InlineData(Head.FlattenDense)]
+    public void A_tensor_model_round_trips_with_its_input_kind_shapes_head_and_channel_standardisation(Head head)
+    {
+        var model = RandomModel.CreateTensor(new NetworkSpec(3, 4, 2, [5, 3], BatchNorm: true, Head: head), seed: 3);
+        var folder = Path.Combine(_root, "tensor");
+
+        ModelArtifact.Save(model, folder);
+        var loaded = ModelArtifact.Load(folder);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, ModelArtifact.ManifestFileName)))!;
+
+        var x = TensorTestData.Uniform(5, 3, 4, 2, seed: 4);
+        var per = head == Head.PerPosition ? 12 : 1;
+        var before = new double[5 * per];
+        var after = new double[5 * per];
+        new Predictor(model).PredictTensor(x, 5, 3, 4, before);
+        new Predictor(loaded).PredictTensor(x, 5, 3, 4, after);
+        Assert.Equal(before, after);
+        Assert.Equal("tensor", (string?)json["inputKind"]);
+        Assert.Equal(WireNames.Of(head), (string?)json["network"]!["head"]);
+        Assert.Equal(head == Head.PerPosition ? [3, 4] : [], json["targetShape"]!.AsArray().Select(d => (int)d!));
+        Assert.Equal([3, 4, 2], loaded.Manifest.InputShape);
+        Assert.Equal(["channel_0", "channel_1"], loaded.Manifest.Features.Select(f => f.Name));
+        Assert.Equal(model.Manifest.Features, loaded.Manifest.Features);
+    }
+
+    [Fact]
+    public void A_tensor_manifest_whose_target_shape_does_not_fit_its_head_is_refused()
+    {
+        var folder = Path.Combine(_root, "tensor");
+        ModelArtifact.Save(RandomModel.CreateTensor(new NetworkSpec(3, 4, 2, [5], Head: Head.PerPosition), seed: 3), folder);
+        EditManifest(folder, json => json["targetShape"] = new JsonArray());
+
+        var error = Assert.Throws<InvalidModelArtifactException>(() => ModelArtifact.Load(folder));
+
+        Assert.Contains("target shape", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,6 +42,19 @@ internal sealed class TorchForward : IDisposable
         }
     }
 
+    /// <summary>Predicts raw tensor samples [count, height, width, C] of a tensor model, in the target's units: one value per
+    /// sample, or count·height·width for a per-position model.</summary>
+    public double[] PredictTensor(float[] x, int count, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var encoded = new float[x.Length];
+        _preprocessor.EncodeNumbers<float>(x, x.Length / _preprocessor.InputWidth, encoded);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var outputs = _module.forward(tensor(encoded, [count, height, width, _preprocessor.InputWidth])).data<float>().ToArray();
+        return outputs.Select(z => _preprocessor.UnscaleTarget(z)).ToArray();
+    }
+
     /// <summary>Network outputs (standardised target) for encoded inputs, row-major [rows, H·W·C].</summary>
     public float[] Forward(float[] inputs, int rows)
     {

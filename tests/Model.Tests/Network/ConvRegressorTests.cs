@@ -101,6 +101,66 @@ public sealed class ConvRegressorTests
     }
 
     [Fact]
+    public void On_8x8x3_inputs_a_per_position_head_keeps_the_parameters_of_one_position_and_only_a_dense_head_grows_with_h_x_w()
+    {
+        var perPosition = new NetworkSpec(8, 8, 3, [16, 8], Head: Head.PerPosition);
+        var flattenDense = new NetworkSpec(8, 8, 3, [16, 8]);
+
+        // conv 3->16: 64, conv 16->8: 136, then a conv 8->1 (9) or a dense layer over 8x8x8 flattened values (513).
+        Assert.Equal(209, perPosition.ParameterCount);
+        Assert.Equal(0, perPosition.PositionDependentParameterCount);
+        Assert.Equal(
+            ["conv1x1 3->16 (64, relu, 0)", "conv1x1 16->8 (136, relu, 0)", "conv1x1 8->1 (9, , 0)"],
+            perPosition.Layers.Select(Describe));
+        Assert.Equal(713, flattenDense.ParameterCount);
+        Assert.Equal(512, flattenDense.PositionDependentParameterCount);
+        Assert.Equal(["flatten 8->512 (0, , 0)", "dense 512->1 (513, , 512)"], flattenDense.Layers.Skip(2).Select(Describe));
+        Assert.Equal(209, (perPosition with { Height = 64, Width = 64 }).ParameterCount);
+        // README's comparison: a dense MLP on the flattened input (one position of 192 or 768 channels), and both heads on 16x16.
+        Assert.Equal(3233, new NetworkSpec(1, 1, 8 * 8 * 3, [16, 8]).ParameterCount);
+        Assert.Equal(12449, new NetworkSpec(1, 1, 16 * 16 * 3, [16, 8]).ParameterCount);
+        Assert.Equal(209, (perPosition with { Height = 16, Width = 16 }).ParameterCount);
+        Assert.Equal((2249, 2048), ((flattenDense with { Height = 16, Width = 16 }).ParameterCount,
+            (flattenDense with { Height = 16, Width = 16 }).PositionDependentParameterCount));
+        using var generator = new Generator(1);
+        using var module = new ConvRegressor(perPosition, generator);
+        Assert.Equal(209, module.TrainableCount);
+        Assert.Equal([1, 8, 1, 1], module.ExportWeights().Single(w => w.Name == "output.weight").Shape);
+    }
+
+    [Fact]
+    public void A_flatten_dense_head_too_large_for_one_sample_reports_its_true_parameter_count_and_is_refused()
+    {
+        var spec = new NetworkSpec(100_000, 100_000, 1, [4096]);
+
+        Assert.Equal((2L * 4096) + (100_000L * 100_000 * 4096) + 1, spec.ParameterCount);
+        using var generator = new Generator(1);
+        Assert.Throws<ArgumentException>(() => new ConvRegressor(spec, generator));
+    }
+
+    [Fact]
+    public void A_per_position_head_is_a_last_1x1_conv2d_to_one_channel_on_inputs_of_any_size()
+    {
+        var spec = new NetworkSpec(2, 2, 4, [5, 6], Activation.Tanh, Head: Head.PerPosition);
+        using var generator = new Generator(4);
+        using var module = new ConvRegressor(spec, generator);
+        module.eval();
+        var w = module.ExportWeights().ToDictionary(t => t.Name);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn([3, 5, 7, 4], generator: generator);
+
+        var h = x.permute(0, 3, 1, 2);
+        h = nn.functional.conv2d(h, Kernel(w["hidden.0.conv.weight"]), tensor(w["hidden.0.conv.bias"].Values)).tanh();
+        h = nn.functional.conv2d(h, Kernel(w["hidden.1.conv.weight"]), tensor(w["hidden.1.conv.bias"].Values)).tanh();
+        var reference = nn.functional.conv2d(h, Kernel(w["output.weight"]), tensor(w["output.bias"].Values)).reshape(3, 35);
+        var output = module.forward(x);
+
+        Assert.Equal([3L, 35L], output.shape);
+        Assert.True(output.allclose(reference, rtol: 1e-5, atol: 1e-6), "the per-position head differs from conv2d");
+    }
+
+    [Fact]
     public void Dropout_changes_training_outputs_only()
     {
         var spec = new NetworkSpec(1, 1, 3, [64], Dropout: 0.5);
@@ -130,6 +190,9 @@ public sealed class ConvRegressorTests
         Assert.Throws<ArgumentException>(() => new ConvRegressor(new NetworkSpec(1, 1, 2, [4, 0]), generator));
         Assert.Throws<ArgumentException>(() => new ConvRegressor(new NetworkSpec(1, 1, 2, [4], Dropout: 1), generator));
     }
+
+    private static string Describe(LayerInfo l) =>
+        $"{l.Type} {l.InChannels}->{l.OutChannels} ({l.Parameters}, {(l.Activation is { } a ? WireNames.Of(a) : "")}, {l.PositionDependentParameters})";
 
     private static Tensor Matrix(ModelService.Model.Artifacts.NamedTensorData data, int rows, int columns) =>
         tensor(data.Values, [rows, columns]);

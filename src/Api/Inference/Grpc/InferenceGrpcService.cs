@@ -56,7 +56,7 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
             timer.MarkInput();
             predictions = server.Score(model, input, "grpc");
             timer.MarkInfer();
-            var response = Answer(request, model, predictions, input.RowCount);
+            var response = Answer(request, model, predictions, input);
             server.Statistics.RecordSuccess(model.Manifest.Id, input.RowCount, timer);
             return Task.FromResult(response);
         }
@@ -89,14 +89,23 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
             }
         }
         var tensor = request.Inputs[0];
-        var rows = InferTensors.CheckInput(tensor.Name, tensor.Datatype, tensor.Shape, model, server.MaxRows);
+        // A value takes at least a byte of the message, raw or typed: the message bounds a tensor model's input.
+        TensorLayout? layout = model.TakesTensors
+            ? InferTensors.CheckTensorInput(tensor.Name, tensor.Datatype, tensor.Shape, model, server.MaxRows, request.CalculateSize())
+            : null;
+        var rows = layout?.Count ?? InferTensors.CheckInput(tensor.Name, tensor.Datatype, tensor.Shape, model, server.MaxRows);
         if (request.RawInputContents.Count > 0)
         {
             if (request.RawInputContents.Count != 1 || tensor.Contents is { } typed && !IsEmpty(typed))
             {
                 throw InferErrors.Bad("Send the input either in 'raw_input_contents' (one entry) or in 'contents', not both.");
             }
-            return InferTensors.FromRaw(request.RawInputContents[0].Memory, tensor.Datatype, rows, model);
+            return layout is { } rawLayout ? InferTensors.FromRawTensor(request.RawInputContents[0].Memory, tensor.Datatype, rawLayout)
+                : InferTensors.FromRaw(request.RawInputContents[0].Memory, tensor.Datatype, rows, model);
+        }
+        if (layout is { } typedLayout)
+        {
+            return ReadTypedTensor(tensor.Contents ?? new InferTensorContents(), tensor.Datatype, typedLayout);
         }
         var input = new InputTensor(rows, model.Features.Count);
         try
@@ -136,6 +145,31 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
         }
     }
 
+    private static InputTensor ReadTypedTensor(InferTensorContents contents, string datatype, TensorLayout layout)
+    {
+        var input = InputTensor.ForTensor(layout);
+        try
+        {
+            var values = input.Floats;
+            var count = datatype == "FP32" ? contents.Fp32Contents.Count : contents.Fp64Contents.Count;
+            if (count != values.Length)
+            {
+                throw InferErrors.Bad($"'{InferTensors.InputName}' has shape [{layout.Count}, {layout.Height}, {layout.Width}, "
+                    + $"{layout.Channels}] so its {datatype} contents need {values.Length} values; got {count}.");
+            }
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = InferTensors.FiniteFloat(datatype == "FP32" ? contents.Fp32Contents[i] : contents.Fp64Contents[i], i, datatype);
+            }
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
     private static string Text(ByteString bytes, int index)
     {
         try
@@ -148,9 +182,13 @@ internal sealed class InferenceGrpcService(InferenceServer server) : GRPCInferen
         }
     }
 
-    private ModelInferResponse Answer(ModelInferRequest request, Predictor model, double[] predictions, int rows)
+    private ModelInferResponse Answer(ModelInferRequest request, Predictor model, double[] predictions, InputTensor input)
     {
-        var output = new ModelInferResponse.Types.InferOutputTensor { Name = InferTensors.OutputName, Datatype = "FP64", Shape = { rows, 1 } };
+        var rows = input.OutputCount;
+        var output = new ModelInferResponse.Types.InferOutputTensor
+        {
+            Name = InferTensors.OutputName, Datatype = "FP64", Shape = { input.OutputShape },
+        };
         var response = new ModelInferResponse
         {
             ModelName = server.ModelName,

@@ -32,6 +32,10 @@ internal sealed class StackedNetwork : IDisposable
     public StackedNetwork(
         NetworkSpec spec, IReadOnlyList<IReadOnlyList<NamedTensorData>> weights, IReadOnlyList<double> dropout, IReadOnlyList<Generator> generators)
     {
+        if (spec.Head != Head.FlattenDense)
+        {
+            throw new ArgumentException("Stacked training covers tables, whose networks have a flatten-dense head.", nameof(spec));
+        }
         _spec = spec;
         _layout = NetworkTensors.For(spec);
         _dropout = [.. dropout];
