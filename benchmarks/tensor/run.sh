@@ -12,7 +12,8 @@
 # finishedAt - startedAt), test RMSE service / PyTorch (target <= 1), and the median of each round's own time ratio,
 # since the machine's speed drifts.
 # Usage (from anywhere): bash benchmarks/tensor/run.sh   Environment: RUNS (3), PORT (5106), TORCH_TIMEOUT (300),
-# VARIANT (conv; linear runs the peer as nn.Linear on channels-last input).
+# VARIANT (conv; linear runs the peer as nn.Linear on channels-last input), SERVICE_THREADS (unset: the service's
+# Training:Threads default).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -30,7 +31,7 @@ $PY "$root/benchmarks/tensor/make_data.py" "$work/data"
 publish_service
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
-    start_service Inference__GrpcPort=0 # no gRPC listener: its fixed port may be taken on a shared machine
+    start_service ${SERVICE_THREADS:+Training__Threads=$SERVICE_THREADS}
     seed=$((41 + run))
     $PY "$root/benchmarks/tensor/tensor_via_api.py" "$work/data" --url "$URL" --api-key benchmark-key-0123456789 --seed "$seed" | tee -a "$work/service.jsonl"
     stop_service
