@@ -7,35 +7,28 @@
 # the model's /v2 statistics must count every request h2load and wrk saw answered as a success (h2load counts a
 # gRPC error as an HTTP 200, so the counts are the check). The .NET client of run.sh measures the same paths with
 # the clients a .NET caller would use; on two shared cores its own cost is much of what it measures. Prints each run, the medians and the per-run ratios.
-# Usage (from anywhere): bash benchmarks/Oip/native.sh   Environment: CONNECTIONS (16), DURATION (10), RUNS (5).
+# Usage (from anywhere): bash benchmarks/Oip/native.sh   Environment: CONNECTIONS (16), DURATION (10), RUNS (5), PORT
+# (5121; gRPC on PORT + 1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REST_PORT=${REST_PORT:-5121}
-GRPC_PORT=${GRPC_PORT:-5122}
+root=$PWD
+PORT=${PORT:-5121}
 CONNECTIONS=${CONNECTIONS:-16}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-5}
-PY=/usr/bin/python3
 work=$(mktemp -d)
-service_pid=
-cleanup() {
-    [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/benchmarks/sweep/service.sh" # publish_service, start_service (REST on $PORT, gRPC on $PORT + 1), $PY
+trap 'stop_service; rm -rf "$work"' EXIT
+REST=$URL
+GRPC=http://127.0.0.1:$((PORT + 1))
+KEY='X-Api-Key: benchmark-key-0123456789'
 for tool in wrk h2load; do
     command -v $tool >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -q "$([[ $tool == wrk ]] && echo wrk || echo nghttp2-client)" >/dev/null
 done
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), h2load $(h2load --version | awk '{print $NF}')"
-dotnet publish src/Api -c Release -o "$work/api" -v q -nologo >/dev/null
-(cd "$work/api" && ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$REST_PORT" Inference__GrpcPort=$GRPC_PORT \
-    Storage__Root="$work/store" Serilog__MinimumLevel__Default=Warning exec dotnet ModelService.Api.dll >"$work/service.log" 2>&1) &
-service_pid=$!
-for _ in $(seq 1 1500); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REST_PORT/v2/health/ready") == 200 ]] && break
-    sleep 0.01
-done
+publish_service
+start_service
 
 # The gRPC request as it goes on the wire: a 5-byte prefix (not compressed, length big-endian) then the protobuf
 # ModelInferRequest {model_name: "modelservice", inputs: [{name: "input0", datatype: "FP32", shape: [1, 2]}],
@@ -52,23 +45,24 @@ printf '%s' '{"inputs":[{"name":"input0","shape":[1,2],"datatype":"FP32","data":
 cat >"$work/rest.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Api-Key"] = "benchmark-key-0123456789"
 wrk.body = '$(cat "$work/infer.json")'
 EOF
 
 # One gRPC call with curl first: the answer must carry grpc-status 0.
-curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @"$work/infer.grpc" \
-    -D "$work/grpc-headers" -o "$work/grpc-answer" "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/ModelInfer"
+curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' -H "$KEY" --data-binary @"$work/infer.grpc" \
+    -D "$work/grpc-headers" -o "$work/grpc-answer" "$GRPC/inference.GRPCInferenceService/ModelInfer"
 grep -qi '^grpc-status: 0' "$work/grpc-headers" || { echo "the gRPC check call failed:"; cat "$work/grpc-headers"; exit 1; }
 
 rest() {
-    wrk -t2 -c"$CONNECTIONS" -d"$1s" -s "$work/rest.lua" "http://127.0.0.1:$REST_PORT/v2/models/modelservice/infer" >"$work/out"
+    wrk -t2 -c"$CONNECTIONS" -d"$1s" -s "$work/rest.lua" "$REST/v2/models/modelservice/infer" >"$work/out"
     awk '/Requests\/sec/ { print $2 }' "$work/out"
     awk '/requests in/ { print $1 }' "$work/out" >>"$work/rest-count"
 }
 # grpc SECONDS CONNECTIONS STREAMS-PER-CONNECTION
 grpc() {
     h2load -t"$(( $2 < 2 ? $2 : 2 ))" -c"$2" -m"$3" -D"$1" -d "$work/infer.grpc" -H 'content-type: application/grpc' -H 'te: trailers' \
-        "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/ModelInfer" >"$work/out"
+        -H "$KEY" "$GRPC/inference.GRPCInferenceService/ModelInfer" >"$work/out"
     awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$work/out"
     awk '/^status codes:/ { gsub(",", "", $3); print $3 }' "$work/out" >>"$work/grpc-count"
 }
@@ -83,7 +77,7 @@ run() { # which seconds
 echo "== warm-up: ${DURATION}s each"
 for which in rest grpc-1 grpc-n; do run $which "$DURATION" >/dev/null; done
 : >"$work/rest-count"; : >"$work/grpc-count"
-stats() { curl -s "http://127.0.0.1:$REST_PORT/v2/models/modelservice/stats" \
+stats() { curl -s -H "$KEY" "$REST/v2/models/modelservice/stats" \
     | $PY -c 'import json, sys; s = json.load(sys.stdin)["model_stats"][0]["inference_stats"]; print(s["success"]["count"], s["fail"]["count"])'; }
 read -r success_before fail_before < <(stats)
 
