@@ -123,7 +123,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = nn.functional.batch_norm(x, layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
                     training, BatchNormMomentum, BatchNormEpsilon);
             }
-            x = Dropout(Activate(x, _spec.Activation));
+            x = Dropout(ActivateFresh(x, _spec.Activation));
         }
         return nn.functional.linear(x.reshape(rows, _spec.FlattenedWidth), _outputWeight, _outputBias);
     }
@@ -143,7 +143,7 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
                 x = nn.functional.batch_norm(x.t(), layer.RunningMean!, layer.RunningVar!, layer.NormWeight, layer.NormBias!,
                     training, BatchNormMomentum, BatchNormEpsilon).t();
             }
-            x = Dropout(Activate(x, _spec.Activation));
+            x = Dropout(ActivateFresh(x, _spec.Activation));
         }
         return _outputBias.view(1, 1).addmm(_outputWeight.view(1, _spec.LastChannels), x).reshape(rows, -1);
     }
@@ -215,6 +215,12 @@ public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
         }
         base.Dispose(disposing);
     }
+
+    /// <summary><see cref="Activate"/> for a tensor that nothing else holds (a layer's fresh output): ReLU overwrites it
+    /// instead of allocating another (autograd's ReLU backward needs only the result, and neither a matrix product nor
+    /// batch norm needs its own output for its gradient); the values are the same.</summary>
+    private static Tensor ActivateFresh(Tensor x, Activation activation) =>
+        activation == Activation.Relu ? x.relu_() : Activate(x, activation);
 
     /// <summary>The activation's function; shared with the batched trainer so that both compute the same values.</summary>
     internal static Tensor Activate(Tensor x, Activation activation) => activation switch
