@@ -85,12 +85,15 @@ public sealed record TrainingRequest : IValidatableObject
         }
     }
 
+    /// <summary>The model library's view of the request's network (its head still null when left out).</summary>
+    public NetworkOptions ToNetworkOptions() => new(HiddenChannels, Activation, Dropout, BatchNorm, Head);
+
     /// <summary>The model library's view of a validated request (a tensor request has no target or features: the data's
     /// y and x are).</summary>
     public TrainingRequestSpec ToSpec(int threads) => new(
         Target ?? "",
         Features ?? [],
-        new NetworkOptions(HiddenChannels, Activation, Dropout, BatchNorm, Head),
+        ToNetworkOptions(),
         new Model.Training.TrainingOptions
         {
             Epochs = Epochs,

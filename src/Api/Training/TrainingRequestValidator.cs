@@ -129,7 +129,7 @@ internal static class TrainingRequestValidator
         var shape = dataset.Shape ?? throw new InvalidOperationException($"Tensor dataset '{dataset.Id}' has no shape.");
         var targetShape = dataset.TargetShape ?? [];
         var perPosition = targetShape.Count > 0;
-        var head = request.Head ?? (perPosition ? Head.PerPosition : Head.FlattenDense);
+        var head = request.ToNetworkOptions().HeadFor(perPosition);
         if (head == Head.PerPosition && !perPosition)
         {
             Error("head", $"The per-position head predicts a value per position, but dataset '{dataset.Id}' has one target per "
