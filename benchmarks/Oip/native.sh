@@ -92,7 +92,6 @@ for r in $(seq 1 "$RUNS"); do
     printf '%-6s %12.0f %12.0f %12.0f %10s %10s\n' "$r" "${rate[rest]}" "${rate[grpc-1]}" "${rate[grpc-n]}" "$one" "$many"
     echo "${rate[rest]} ${rate[grpc-1]} ${rate[grpc-n]} $one $many" >>"$work/runs"
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$1" '{ print $c }' "$work/runs" | median; }
 printf '%-6s %12.0f %12.0f %12.0f %10s %10s\n' median "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)"
 

@@ -28,12 +28,7 @@ for run in $(seq 1 "$RUNS"); do
     start_service
     $PY "$root/benchmarks/sweep/california_via_api.py" "$CSV" --url "$URL" --api-key benchmark-key-0123456789 --seed $((run - 1)) | tee -a "$work/service.jsonl"
     stop_service
-    : >"$work/peer-round.jsonl"
-    for jobs in 1 2; do
-        (cd "$root/benchmarks/peers" && timeout "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --jobs "$jobs" --seed $((run - 1))) \
-            | tee -a "$work/peer-$jobs.jsonl" "$work/peer-round.jsonl" || echo "GridSearchCV with n_jobs $jobs took over $PEER_TIMEOUT s; not counted"
-    done
-    best=$(field seconds <"$work/peer-round.jsonl" | sort -g | head -1)
+    peer_round GridSearchCV --jobs peer "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --seed $((run - 1))
     ratio "$(tail -1 "$work/service.jsonl" | field seconds)" "${best:-n/a}" | tee -a "$work/ratios" | sed "s/^/round $run: sweep \/ GridSearchCV time /"
 done
 
@@ -46,5 +41,5 @@ peer_rmse=$(field test_rmse <"$work/peer-1.jsonl" | median)
 echo "== medians of $RUNS rounds (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "service sweep:    $seconds s ($(field seconds <"$work/service.jsonl" | paste -sd' ')), best trial's test RMSE $rmse ($(field test_rmse <"$work/service.jsonl" | paste -sd' '))"
 echo "GridSearchCV:     ${peer:-n/a} s (n_jobs 1: $peer1 s, n_jobs 2: $peer2 s), best's test RMSE $peer_rmse ($(field test_rmse <"$work/peer-1.jsonl" | paste -sd' '))"
-echo "test RMSE sweep / GridSearchCV: $(ratio "$rmse" "$peer_rmse") (target <= 1)"
+echo "test RMSE sweep / GridSearchCV: $(ratio "$rmse" "$peer_rmse" 4) (target <= 1)"
 echo "time sweep / GridSearchCV:      $(ratio "$seconds" "${peer:-n/a}") (target < 1; rounds' own ratios: median $(median <"$work/ratios"): $(paste -sd' ' "$work/ratios"))"

@@ -35,12 +35,7 @@ for run in $(seq 1 "$RUNS"); do
     seed=$((41 + run))
     $PY "$root/benchmarks/tensor/tensor_via_api.py" "$work/data" --url "$URL" --api-key benchmark-key-0123456789 --seed "$seed" | tee -a "$work/service.jsonl"
     stop_service
-    : >"$work/torch-round.jsonl"
-    for threads in 1 2; do
-        (cd "$root/benchmarks/peers" && timeout "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --threads "$threads" --variant "$VARIANT" --seed "$seed") \
-            | tee -a "$work/torch-$threads.jsonl" "$work/torch-round.jsonl" || echo "PyTorch at $threads threads did not finish within $TORCH_TIMEOUT s; not counted"
-    done
-    best=$(field seconds <"$work/torch-round.jsonl" | sort -g | head -1)
+    peer_round PyTorch --threads torch "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --variant "$VARIANT" --seed "$seed"
     ratio "$(tail -1 "$work/service.jsonl" | field wall)" "${best:-n/a}" | tee -a "$work/ratios" | sed "s/^/round $run: service (submit to succeeded) \/ PyTorch /"
 done
 
@@ -59,4 +54,4 @@ echo "service upload (.npz):         $(field upload <"$work/service.jsonl" | med
 printf '%-31s%s\n' "PyTorch ($VARIANT):" "$torch s (1 thread: $torch1, 2 threads: $torch2)"
 echo "test RMSE:                     service $rmse, PyTorch $torch_rmse"
 echo "time service / PyTorch:        $(ratio "$wall" "$torch") submit to succeeded, $(ratio "$seconds" "$torch") finishedAt-startedAt (target <= 0.5; rounds' own ratios: median $(median <"$work/ratios"): $(paste -sd' ' "$work/ratios"))"
-echo "test RMSE service / PyTorch:   $(awk -v a="$rmse" -v b="$torch_rmse" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.4f\n", a / b }') (target <= 1)"
+echo "test RMSE service / PyTorch:   $(ratio "$rmse" "$torch_rmse" 4) (target <= 1)"
