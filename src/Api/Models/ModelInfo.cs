@@ -113,6 +113,7 @@ internal sealed record TrainingInfo(
     int BatchSize,
     double LearningRate,
     OptimizerKind Optimizer,
+    LearningRateSchedule LearningRateSchedule,
     double WeightDecay,
     int Seed,
     double ValidationFraction,
@@ -124,7 +125,7 @@ internal sealed record TrainingInfo(
     int DroppedRows)
 {
     public static TrainingInfo From(TrainingSummary t) =>
-        new(t.Epochs, t.EpochsRequested, t.BatchSize, t.LearningRate, t.Optimizer, t.WeightDecay, t.Seed,
+        new(t.Epochs, t.EpochsRequested, t.BatchSize, t.LearningRate, t.Optimizer, t.LearningRateSchedule, t.WeightDecay, t.Seed,
             t.ValidationFraction, t.EarlyStoppingPatience, t.BestEpoch, t.DurationSeconds, t.TrainRows, t.ValidationRows, t.DroppedRows);
 }
 

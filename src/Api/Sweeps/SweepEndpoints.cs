@@ -49,7 +49,7 @@ internal static class SweepEndpoints
             .WithSummary("Queue a hyperparameter sweep")
             .WithDescription("Trains many configurations of one training request and ranks them. base takes any training-job field "
                 + "(defaults as for a job); grid lists values to combine (learningRate, weightDecay, hiddenChannels, activation, dropout, "
-                + "batchSize, optimizer, epochs, seed), random draws trials (learningRate and weightDecay log-uniform in {min, max}, "
+                + "batchSize, optimizer, learningRateSchedule, epochs, seed), random draws trials (learningRate and weightDecay log-uniform in {min, max}, "
                 + "dropout uniform, epochs a uniform integer, hiddenChannels/activation/batchSize/optimizer from lists). folds (2 or "
                 + "more) cross-validates each trial, otherwise base.validationFraction scores it. metric rmse (default) or mae; keep "
                 + "(default 1) of the best trials become models tagged sweepId, trial and the trial's settings (with folds, trained "

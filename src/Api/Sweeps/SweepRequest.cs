@@ -66,6 +66,8 @@ internal sealed record SweepGrid
 
     public IReadOnlyList<OptimizerKind>? Optimizer { get; init; }
 
+    public IReadOnlyList<LearningRateSchedule>? LearningRateSchedule { get; init; }
+
     public IReadOnlyList<int>? Epochs { get; init; }
 
     public IReadOnlyList<int>? Seed { get; init; }

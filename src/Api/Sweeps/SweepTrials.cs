@@ -26,6 +26,7 @@ internal static class SweepTrials
         Add("dropout", grid.Dropout, (r, v) => r with { Dropout = v });
         Add("batchSize", grid.BatchSize, (r, v) => r with { BatchSize = v });
         Add("optimizer", grid.Optimizer, (r, v) => r with { Optimizer = v });
+        Add("learningRateSchedule", grid.LearningRateSchedule, (r, v) => r with { LearningRateSchedule = v });
         Add("epochs", grid.Epochs, (r, v) => r with { Epochs = v });
         Add("seed", grid.Seed, (r, v) => r with { Seed = v });
         return axes;

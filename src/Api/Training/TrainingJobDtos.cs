@@ -57,6 +57,9 @@ public sealed record TrainingRequest : IValidatableObject
 
     public OptimizerKind Optimizer { get; set; } = Model.Training.TrainingOptions.Default.Optimizer;
 
+    /// <summary>constant, or cosine: the learning rate annealed over the run's steps towards zero.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = Model.Training.TrainingOptions.Default.LearningRateSchedule;
+
     [Range(0.0, 1.0, ErrorMessage = "'weightDecay' must be in [{1}, {2}].")]
     public double WeightDecay { get; set; } = Model.Training.TrainingOptions.Default.WeightDecay;
 
@@ -100,6 +103,7 @@ public sealed record TrainingRequest : IValidatableObject
             BatchSize = BatchSize,
             LearningRate = LearningRate,
             Optimizer = Optimizer,
+            LearningRateSchedule = LearningRateSchedule,
             WeightDecay = WeightDecay,
             ValidationFraction = ValidationFraction,
             EarlyStoppingPatience = EarlyStoppingPatience,

@@ -107,6 +107,9 @@ public sealed record TrainingSummary
     /// <summary>Optimiser.</summary>
     public required OptimizerKind Optimizer { get; init; }
 
+    /// <summary>How the learning rate moved over the steps (constant in manifests written before the choice existed).</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; }
+
     /// <summary>Weight decay.</summary>
     public required double WeightDecay { get; init; }
 

@@ -19,6 +19,8 @@ internal sealed class FlatOptimizer : IDisposable
     private readonly Tensor _parameter;
     private readonly OptimizerKind _kind;
     private readonly double _learningRate;
+    private readonly LearningRateSchedule _schedule;
+    private readonly long _totalSteps;
     private readonly double _weightDecay;
     private readonly Tensor? _firstMoment;
     private readonly Tensor? _secondMoment;
@@ -29,21 +31,20 @@ internal sealed class FlatOptimizer : IDisposable
     private readonly Scalar _epsilon = Epsilon.ToScalar();
     private readonly Scalar _one = 1.0.ToScalar(); // add_(Scalar) alone would make its alpha of 1 implicitly
     private readonly Scalar _weightDecayScalar;
-    private readonly Scalar _decoupledDecay;
-    private readonly Scalar _minusLearningRate;
     private long _steps;
 
-    public FlatOptimizer(Tensor parameter, TrainingOptions options)
+    /// <summary>An optimiser for a run of <paramref name="totalSteps"/> steps (the schedule's length).</summary>
+    public FlatOptimizer(Tensor parameter, TrainingOptions options, long totalSteps)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(options);
         _parameter = parameter;
         _kind = options.Optimizer;
         _learningRate = options.LearningRate;
+        _schedule = options.LearningRateSchedule;
+        _totalSteps = totalSteps;
         _weightDecay = options.WeightDecay;
         _weightDecayScalar = _weightDecay.ToScalar();
-        _decoupledDecay = (1 - (_learningRate * _weightDecay)).ToScalar();
-        _minusLearningRate = (-_learningRate).ToScalar();
         if (_kind is OptimizerKind.Adam or OptimizerKind.AdamW)
         {
             _firstMoment = zeros_like(parameter).DetachFromDisposeScope();
@@ -57,6 +58,7 @@ internal sealed class FlatOptimizer : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var gradient = _parameter.grad ?? throw new InvalidOperationException("The parameter has no gradient.");
+        var learningRate = _learningRate * _schedule.Factor(_steps, _totalSteps);
         _steps++;
         if (_kind == OptimizerKind.Sgd)
         {
@@ -64,7 +66,8 @@ internal sealed class FlatOptimizer : IDisposable
             {
                 gradient = gradient.add(_parameter, alpha: _weightDecayScalar);
             }
-            _parameter.add_(gradient, alpha: _minusLearningRate);
+            using var minusLearningRate = (-learningRate).ToScalar();
+            _parameter.add_(gradient, alpha: minusLearningRate);
             return;
         }
 
@@ -72,7 +75,8 @@ internal sealed class FlatOptimizer : IDisposable
         {
             if (_kind == OptimizerKind.AdamW)
             {
-                _parameter.mul_(_decoupledDecay);
+                using var decoupledDecay = (1 - (learningRate * _weightDecay)).ToScalar();
+                _parameter.mul_(decoupledDecay);
             }
             else
             {
@@ -84,7 +88,7 @@ internal sealed class FlatOptimizer : IDisposable
         var biasCorrection1 = 1 - Math.Pow(Beta1, _steps);
         var biasCorrection2 = 1 - Math.Pow(Beta2, _steps);
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-        using var minusStepSize = (-_learningRate / biasCorrection1).ToScalar();
+        using var minusStepSize = (-learningRate / biasCorrection1).ToScalar();
         var denominator = _secondMoment.sqrt().div_(sqrtBiasCorrection2).add_(_epsilon, _one);
         _parameter.addcdiv_(_firstMoment, denominator, value: minusStepSize);
     }
@@ -93,7 +97,7 @@ internal sealed class FlatOptimizer : IDisposable
     {
         _firstMoment?.Dispose();
         _secondMoment?.Dispose();
-        foreach (var scalar in (Scalar[])[_beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon, _one, _weightDecayScalar, _decoupledDecay, _minusLearningRate])
+        foreach (var scalar in (Scalar[])[_beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon, _one, _weightDecayScalar])
         {
             scalar.Dispose();
         }

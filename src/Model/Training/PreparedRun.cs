@@ -129,6 +129,7 @@ internal sealed class PreparedRun : IDisposable
                 BatchSize = options.BatchSize,
                 LearningRate = options.LearningRate,
                 Optimizer = options.Optimizer,
+                LearningRateSchedule = options.LearningRateSchedule,
                 WeightDecay = options.WeightDecay,
                 Seed = options.Seed,
                 ValidationFraction = options.ValidationFraction,

@@ -151,6 +151,7 @@ public static class Trainer
         Require(o.EarlyStoppingPatience is null or >= 1, $"earlyStoppingPatience must be at least 1, got {o.EarlyStoppingPatience}.");
         Require(o.Threads >= 1, $"threads must be at least 1, got {o.Threads}.");
         Require(Enum.IsDefined(o.Optimizer), $"Unknown optimizer {o.Optimizer}.");
+        Require(Enum.IsDefined(o.LearningRateSchedule), $"Unknown learning rate schedule {o.LearningRateSchedule}.");
         Require(!spec.Network.BatchNorm || o.BatchSize >= 2, "Batch normalisation needs a batchSize of at least 2.");
     }
 

@@ -34,7 +34,7 @@ internal static class TrainingLoop
         CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        using var optimizer = new FlatOptimizer(network.FlatParameter, options);
+        using var optimizer = new FlatOptimizer(network.FlatParameter, options, LearningRateSchedules.TotalSteps(options, data.TrainRows));
         using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
         using var yTrain = tensor(data.TrainTargets, [data.TrainRows, data.TargetWidth]);
         using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;

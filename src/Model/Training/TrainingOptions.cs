@@ -21,6 +21,37 @@ public enum OptimizerKind
     Sgd,
 }
 
+/// <summary>How the learning rate moves over a run's steps.</summary>
+[JsonConverter(typeof(WireEnumConverter<LearningRateSchedule>))]
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate at every step.</summary>
+    [JsonStringEnumMemberName("constant")]
+    Constant,
+
+    /// <summary>Cosine annealing without restarts: step t of T (counted from 0) takes the learning rate times
+    /// (1 + cos(pi t / T)) / 2, from the full rate at the first step towards zero at the last. T is every step the run
+    /// would take (epochs times batches per epoch), so early stopping does not shorten the curve.</summary>
+    [JsonStringEnumMemberName("cosine")]
+    Cosine,
+}
+
+/// <summary>What a <see cref="LearningRateSchedule"/> means for one step; the one place the optimisers read it from.</summary>
+public static class LearningRateSchedules
+{
+    /// <summary>The factor on the learning rate at step <paramref name="step"/> (0 for the first) of
+    /// <paramref name="totalSteps"/>.</summary>
+    public static double Factor(this LearningRateSchedule schedule, long step, long totalSteps) => schedule switch
+    {
+        LearningRateSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps) / Math.Max(1, totalSteps))),
+        _ => 1,
+    };
+
+    /// <summary>The steps of a run that trains every epoch on <paramref name="trainRows"/> rows.</summary>
+    public static long TotalSteps(TrainingOptions options, int trainRows) =>
+        (long)options.Epochs * Math.Max(1, (trainRows + options.BatchSize - 1) / options.BatchSize);
+}
+
 /// <summary>The network's hidden layers and head; input and output sizes follow from the data.</summary>
 /// <param name="HiddenChannels">Output channels of each hidden 1x1 convolution.</param>
 /// <param name="Activation">Activation after every hidden convolution.</param>
@@ -61,6 +92,9 @@ public sealed record TrainingOptions
 
     /// <summary>Optimiser kind.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>How the learning rate moves over the run's steps.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Constant;
 
     /// <summary>Weight decay (L2 for Adam and SGD, decoupled for AdamW).</summary>
     public double WeightDecay { get; init; }

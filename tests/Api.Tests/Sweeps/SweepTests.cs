@@ -57,6 +57,28 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
     }
 
     [Fact]
+    public async Task A_grid_over_learning_rate_schedules_trains_each_and_the_kept_model_records_its_schedule()
+    {
+        var datasetId = await UploadAsync(300, seed: 12);
+
+        var sweep = await RunSweepAsync(new
+        {
+            datasetId, target = "price",
+            @base = new { hiddenChannels = new[] { 8 }, epochs = 4, batchSize = 32, seed = 3, learningRate = 0.01 },
+            grid = new { learningRateSchedule = new[] { "constant", "cosine" } },
+        });
+
+        var trials = sweep.GetProperty("trials").EnumerateArray().ToArray();
+        Assert.Equal(["constant", "cosine"], trials.Select(t => t.GetProperty("settings").GetProperty("learningRateSchedule").GetString()));
+        var scores = trials.Select(t => t.GetProperty("score").GetDouble()).ToArray();
+        Assert.NotEqual(scores[0], scores[1]);
+        var best = sweep.GetProperty("leaderboard")[0];
+        var model = await _client.GetJsonAsync($"/api/v1/models/{best.GetProperty("modelId").GetString()}");
+        Assert.Equal(best.GetProperty("settings").GetProperty("learningRateSchedule").GetString(),
+            model.GetProperty("training").GetProperty("learningRateSchedule").GetString());
+    }
+
+    [Fact]
     public async Task A_random_sweep_with_folds_draws_within_its_ranges_and_ranks_by_the_mean_over_folds()
     {
         var datasetId = await UploadAsync(240, seed: 12);
@@ -102,6 +124,7 @@ public sealed class SweepTests(ModelServiceFactory factory) : IClassFixture<Mode
     [InlineData("""{"grid": {"learningRate": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], "weightDecay": [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}}""", "grid")]
     [InlineData("""{"folds": 1, "grid": {"learningRate": [0.01]}}""", "folds")]
     [InlineData("""{"grid": {"activation": ["relu", "swish"]}}""", "grid.activation[1]")]
+    [InlineData("""{"grid": {"learningRateSchedule": ["step"]}}""", "grid.learningRateSchedule[0]")]
     [InlineData("""{"metric": "r2", "grid": {"learningRate": [0.01]}}""", "metric")]
     [InlineData("""{"grid": {"learningRate": [0.01, 50]}}""", "grid.learningRate")]
     [InlineData("""{"base": {"learningRate": -1}, "grid": {"weightDecay": [0]}}""", "base.learningRate")]

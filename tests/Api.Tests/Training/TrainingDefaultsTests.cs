@@ -21,6 +21,7 @@ public sealed partial class TrainingDefaultsTests : IClassFixture<ModelServiceFa
         ["batchSize"] = model => Node(model.GetProperty("training").GetProperty("batchSize")),
         ["learningRate"] = model => Node(model.GetProperty("training").GetProperty("learningRate")),
         ["optimizer"] = model => Node(model.GetProperty("training").GetProperty("optimizer")),
+        ["learningRateSchedule"] = model => Node(model.GetProperty("training").GetProperty("learningRateSchedule")),
         ["weightDecay"] = model => Node(model.GetProperty("training").GetProperty("weightDecay")),
         ["validationFraction"] = model => Node(model.GetProperty("training").GetProperty("validationFraction")),
         ["earlyStoppingPatience"] = model => Node(model.GetProperty("training").GetProperty("earlyStoppingPatience")),

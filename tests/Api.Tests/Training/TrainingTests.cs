@@ -30,6 +30,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         Assert.Equal([16, 8], request.GetProperty("hiddenChannels").EnumerateArray().Select(c => c.GetInt32()));
         Assert.Equal("relu", request.GetProperty("activation").GetString());
         Assert.Equal("adam", request.GetProperty("optimizer").GetString());
+        Assert.Equal("constant", request.GetProperty("learningRateSchedule").GetString());
         Assert.Equal(0.2, request.GetProperty("validationFraction").GetDouble());
         Assert.True(request.GetProperty("activate").GetBoolean());
 
@@ -52,6 +53,34 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
         Assert.True(model.GetProperty("active").GetBoolean());
         var listed = await client.GetJsonAsync("/api/v1/training-jobs?status=succeeded");
         Assert.Contains(id, listed.EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public async Task A_cosine_schedule_is_kept_with_the_job_and_its_model_and_trains_another_model_than_constant()
+    {
+        var client = _factory.CreateClient();
+        var datasetId = await HousesAsync(client);
+
+        async Task<(JsonElement Job, JsonElement Model)> TrainAsync(string schedule)
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/training-jobs",
+                new { datasetId, target = "price", epochs = 3, learningRateSchedule = schedule, activate = false });
+            var job = await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted);
+            Assert.Equal(schedule, job.GetProperty("request").GetProperty("learningRateSchedule").GetString());
+            var finished = await client.WaitForJobAsync(job.GetProperty("id").GetString()!);
+            Assert.Equal("succeeded", finished.GetProperty("status").GetString());
+            return (finished, await client.GetJsonAsync($"/api/v1/models/{finished.GetProperty("modelId").GetString()}"));
+        }
+
+        var cosine = await TrainAsync("cosine");
+        var constant = await TrainAsync("constant");
+
+        Assert.Equal("cosine", cosine.Model.GetProperty("training").GetProperty("learningRateSchedule").GetString());
+        Assert.Equal("constant", constant.Model.GetProperty("training").GetProperty("learningRateSchedule").GetString());
+        double FirstLoss((JsonElement Job, JsonElement) run) => run.Job.GetProperty("history")[0].GetProperty("trainLoss").GetDouble();
+        double LastLoss((JsonElement Job, JsonElement) run) => run.Job.GetProperty("history")[2].GetProperty("trainLoss").GetDouble();
+        Assert.NotEqual(LastLoss(constant), LastLoss(cosine));
+        Assert.NotEqual(FirstLoss(constant), FirstLoss(cosine)); // the rate falls within the first epoch already
     }
 
     [Fact]
@@ -136,6 +165,7 @@ public sealed class TrainingTests : IClassFixture<ModelServiceFactory>
     [InlineData("activation", "\"swish\"", "relu, leaky_relu, gelu, tanh, sigmoid")]
     [InlineData("activation", "1", "relu, leaky_relu, gelu, tanh, sigmoid")]
     [InlineData("optimizer", "\"Adam\"", "adam, adamw, sgd")]
+    [InlineData("learningRateSchedule", "\"linear\"", "constant, cosine")]
     public async Task An_unknown_name_is_400_naming_the_field_and_listing_the_names_it_takes(string field, string value, string names)
     {
         var client = _factory.CreateClient();

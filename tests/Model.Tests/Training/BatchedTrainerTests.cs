@@ -50,6 +50,29 @@ public sealed class BatchedTrainerTests
         AssertMatchesAlone(data, BatchedTrainer.Train(data, runs, null, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData(OptimizerKind.Adam)]
+    [InlineData(OptimizerKind.AdamW)]
+    [InlineData(OptimizerKind.Sgd)]
+    public void Trials_with_their_own_schedules_and_epochs_share_a_batch_and_match_training_alone(OptimizerKind optimizer)
+    {
+        var data = TestData.HousePrices(rows: 300, seed: 4);
+        var cosine = Short with { Optimizer = optimizer, LearningRateSchedule = LearningRateSchedule.Cosine };
+        TrainingRun[] runs =
+        [
+            Run(cosine with { LearningRate = 3e-3, WeightDecay = 0.01 }),
+            Run(cosine with { LearningRate = 1e-2, Epochs = 5, Seed = 3 }),
+            Run(Short with { Optimizer = optimizer, LearningRate = 3e-3, WeightDecay = 0.01 }),
+        ];
+
+        var results = BatchedTrainer.Train(data, runs, null, CancellationToken.None);
+
+        Assert.All(results, r => Assert.Equal((0, 3), (r.Group, r.GroupSize)));
+        AssertMatchesAlone(data, results);
+        Assert.NotEqual(results[0].Model!.Manifest.Training.History[^1].TrainLoss, results[2].Model!.Manifest.Training.History[^1].TrainLoss);
+        Assert.Equal(LearningRateSchedule.Cosine, results[0].Model!.Manifest.Training.LearningRateSchedule);
+    }
+
     [Fact]
     public void Trials_with_their_own_dropout_rates_share_a_batch_and_match_training_alone()
     {

@@ -33,8 +33,8 @@ internal static class StackedLoop
         var state = new State(
             new StackedNetwork(first.Network, members.Select(m => m.Module.ExportWeights()).ToArray(),
                 members.Select(m => m.Network.Dropout).ToArray(), members.Select(m => m.Generator).ToArray()),
-            new StackedOptimizer(first.Spec.Options.Optimizer, members.Select(m => m.Spec.Options.LearningRate).ToArray(),
-                members.Select(m => m.Spec.Options.WeightDecay).ToArray(), first.Module.TrainableCount),
+            new StackedOptimizer(first.Spec.Options.Optimizer, members.Select(m => m.Spec.Options).ToArray(),
+                members.Select(m => LearningRateSchedules.TotalSteps(m.Spec.Options, trainRows)).ToArray(), first.Module.TrainableCount),
             Stack(members.Select(m => m.Encoded.TrainInputs), trainRows, width),
             Stack(members.Select(m => m.Encoded.TrainTargets), trainRows, 1),
             validationRows > 0 ? Stack(members.Select(m => m.Encoded.ValidationInputs), validationRows, width) : null,
