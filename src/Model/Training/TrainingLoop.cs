@@ -36,7 +36,7 @@ internal static class TrainingLoop
     {
         var clock = Stopwatch.StartNew();
         using var optimizer = new FlatOptimizer(network.FlatParameter, options);
-        using var backward = ExplicitBackward.For(network, options.BatchSize);
+        using var backward = ExplicitBackward.For(network, Math.Min(options.BatchSize, data.TrainRows));
         using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
         using var yTrain = tensor(data.TrainTargets, [data.TrainRows, data.TargetWidth]);
         using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;
