@@ -10,5 +10,10 @@ if (args is ["sweep-timings", ..])
     ModelService.Benchmarks.SweepTimings.Run(args);
     return;
 }
+if (args is ["tensor-timings", ..])
+{
+    ModelService.Benchmarks.TensorTimings.Run(args);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -14,7 +14,8 @@ internal sealed record LoopOutcome(IReadOnlyList<EpochRecord> History, int BestE
 /// tensor data; the loss is the mean over every target value of the batch, all positions of a per-position target). Tiny
 /// networks spend their time in per-operation dispatch, so a step does only what it must: one shuffled index tensor per
 /// epoch, index_select per batch, one flat parameter tensor for the optimiser, and the epoch loss summed in a tensor that
-/// is read once per epoch.
+/// is read once per epoch. Per-position ReLU networks (no dropout or batch norm) take their gradient from
+/// <see cref="ExplicitBackward"/> instead of autograd.
 /// </summary>
 internal static class TrainingLoop
 {
@@ -35,6 +36,7 @@ internal static class TrainingLoop
     {
         var clock = Stopwatch.StartNew();
         using var optimizer = new FlatOptimizer(network.FlatParameter, options, LearningRateSchedules.TotalSteps(options, data.TrainRows));
+        using var backward = ExplicitBackward.For(network, Math.Min(options.BatchSize, data.TrainRows));
         using var xTrain = tensor(data.TrainInputs, [data.TrainRows, data.InputWidth]);
         using var yTrain = tensor(data.TrainTargets, [data.TrainRows, data.TargetWidth]);
         using var xValidation = data.ValidationRows > 0 ? tensor(data.ValidationInputs, [data.ValidationRows, data.InputWidth]) : null;
@@ -58,7 +60,7 @@ internal static class TrainingLoop
                 {
                     break; // batch norm cannot normalise a single row; the row is in another batch next epoch
                 }
-                Step(network, optimizer, order, start, count, xTrain, yTrain, lossSum);
+                Step(network, optimizer, backward, order, start, count, xTrain, yTrain, lossSum);
                 rowsSeen += count;
                 onBatch?.Invoke(++steps);
             }
@@ -101,10 +103,18 @@ internal static class TrainingLoop
     }
 
     private static void Step(
-        ConvRegressor network, FlatOptimizer optimizer, Tensor order, int start, int count, Tensor xTrain, Tensor yTrain, Tensor lossSum)
+        ConvRegressor network, FlatOptimizer optimizer, ExplicitBackward? backward, Tensor order, int start, int count, Tensor xTrain,
+        Tensor yTrain, Tensor lossSum)
     {
         using var scope = NewDisposeScope();
         var rows = order.narrow(0, start, count);
+        if (backward is not null)
+        {
+            using var noAutograd = no_grad();
+            backward.Step(xTrain.index_select(0, rows), yTrain.index_select(0, rows), lossSum);
+            optimizer.Step();
+            return;
+        }
         var loss = nn.functional.mse_loss(network.forward(xTrain.index_select(0, rows)), yTrain.index_select(0, rows));
         network.ZeroGradients();
         loss.backward();

@@ -21,6 +21,17 @@ public sealed class GarbageCollectionStressTests
     });
 
     [Fact]
+    public void Per_position_training_completes_while_other_threads_force_collections() => UnderCollections(() =>
+    {
+        var options = new TrainingOptions { Epochs = 4, BatchSize = 1 };
+        var spec = new TrainingRequestSpec("y", [], new NetworkOptions([16, 8]), options);
+        var model = Trainer.Train(TensorTestData.Bands(count: 200, height: 4, width: 4, seed: 3), spec, null, CancellationToken.None);
+
+        Assert.Equal(Head.PerPosition, model.Manifest.Network.Head);
+        Assert.Equal(4, model.Manifest.Training.History.Count);
+    });
+
+    [Fact]
     public void Batched_training_completes_while_other_threads_force_collections() => UnderCollections(() =>
     {
         var options = new TrainingOptions { Epochs = 4, BatchSize = 2, WeightDecay = 0.001, Optimizer = OptimizerKind.AdamW };
