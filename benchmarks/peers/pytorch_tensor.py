@@ -8,11 +8,14 @@ deviation over every position of the training samples (a missing input takes the
 is computed, and so becomes 0); then trains nn.Conv2d(k=1) C->16 relu, 16->8 relu, 8->1 on [N, C, H, W] (or, with
 --variant linear, the same stack as nn.Linear on channels-last [N, H, W, C]) with Adam 1e-3 on the mean squared error
 over every position of the batch, 50 epochs of batches of 16 samples, reshuffled every epoch, the validation loss
-computed after each epoch, no early stopping. Prints one JSON line: `seconds` from the split to the last epoch
+computed after each epoch, no early stopping. With --draws service the initial weights come from the split's generator
+right after the split (each layer's weight, then its bias, U(-1/sqrt(fan_in), 1/sqrt(fan_in))) and the shuffles
+continue from it, which is the order in which ModelService draws them for the same seed: the same random numbers, so
+the same model up to float rounding. Prints one JSON line: `seconds` from the split to the last epoch
 (preprocessing and the training loop), `total_seconds` the whole process (imports and reading the archives included),
 `test_rmse` over every position of the test samples in the target's units.
 
-    /usr/bin/python3 benchmarks/peers/pytorch_tensor.py DATA_DIR [--threads 1] [--variant conv|linear]
+    /usr/bin/python3 benchmarks/peers/pytorch_tensor.py DATA_DIR [--threads 1] [--variant conv|linear] [--draws pytorch|service]
 """
 import time
 
@@ -20,6 +23,7 @@ START = time.perf_counter()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 
@@ -72,6 +76,8 @@ def main():
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--validation-fraction", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--draws", choices=["pytorch", "service"], default="pytorch",
+                   help="initial weights from torch.manual_seed (PyTorch's way) or from the split's generator (the service's)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -103,6 +109,12 @@ def main():
     x_val, y_val = features(x[val_idx]), target(y[val_idx])
     torch.manual_seed(args.seed)
     model = build(args.variant, x.shape[-1], [int(h) for h in args.hidden.split(",")])
+    if args.draws == "service":
+        with torch.no_grad():
+            for layer in (m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))):
+                bound = 1 / math.sqrt(layer.weight[0].numel())
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
     loss_fn = nn.MSELoss()
 
@@ -128,7 +140,7 @@ def main():
     rmse = float(np.sqrt(np.mean((pred - y_test) ** 2)))
     print(json.dumps({
         "peer": "pytorch", "job": "tensor-per-position", "variant": args.variant, "threads": args.threads,
-        "seed": args.seed, "samples": int(len(x)), "shape": list(x.shape[1:]), "train_samples": int(len(train_idx)),
+        "seed": args.seed, "draws": args.draws, "samples": int(len(x)), "shape": list(x.shape[1:]), "train_samples": int(len(train_idx)),
         "validation_samples": int(n_val), "epochs": args.epochs, "seconds": round(seconds, 3),
         "total_seconds": round(time.perf_counter() - START, 3), "test_rmse": round(rmse, 5),
         "train_loss": round(train_loss, 6), "validation_loss": None if val_loss is None else round(val_loss, 6),

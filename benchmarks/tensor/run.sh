@@ -10,7 +10,9 @@
 # the medians and the ratios: service / PyTorch time (target <= 0.5, PyTorch's figure the better of its two thread
 # counts' medians; the service's figure both as the client saw it, submit to succeeded, and as the job's
 # finishedAt - startedAt), test RMSE service / PyTorch (target <= 1), and the median of each round's own time ratio,
-# since the machine's speed drifts.
+# since the machine's speed drifts. Each round also runs the peer once more with --draws service (1 thread, not timed
+# against the service): its initial weights and shuffles drawn in the service's order, the same random numbers, so its
+# test RMSE shows how much of a difference in RMSE is the draws' and how much the training's.
 # Usage (from anywhere): bash benchmarks/tensor/run.sh   Environment: RUNS (3), PORT (5106), TORCH_TIMEOUT (300),
 # VARIANT (conv; linear runs the peer as nn.Linear on channels-last input), SERVICE_THREADS (unset: the service's
 # Training:Threads default).
@@ -24,7 +26,7 @@ VARIANT=${VARIANT:-conv}
 work=$(mktemp -d)
 source "$root/benchmarks/sweep/service.sh"
 trap 'stop_service; rm -rf "$work"' EXIT
-touch "$work/service.jsonl" "$work/torch-1.jsonl" "$work/torch-2.jsonl" "$work/ratios"
+touch "$work/service.jsonl" "$work/torch-1.jsonl" "$work/torch-2.jsonl" "$work/torch-same.jsonl" "$work/ratios"
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY "$root/benchmarks/tensor/make_data.py" "$work/data"
@@ -37,6 +39,8 @@ for run in $(seq 1 "$RUNS"); do
     stop_service
     peer_round PyTorch --threads torch "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --variant "$VARIANT" --seed "$seed"
     ratio "$(tail -1 "$work/service.jsonl" | field wall)" "${best:-n/a}" | tee -a "$work/ratios" | sed "s/^/round $run: service (submit to succeeded) \/ PyTorch /"
+    (cd "$root/benchmarks/peers" && timeout "$TORCH_TIMEOUT" $PY pytorch_tensor.py "$work/data" --variant "$VARIANT" --seed "$seed" --draws service) \
+        | tee -a "$work/torch-same.jsonl" || echo "PyTorch with the service's draws did not finish within $TORCH_TIMEOUT s"
 done
 
 seconds=$(field seconds <"$work/service.jsonl" | median)
@@ -54,4 +58,6 @@ echo "service upload (.npz):         $(field upload <"$work/service.jsonl" | med
 printf '%-31s%s\n' "PyTorch ($VARIANT):" "$torch s (1 thread: $torch1, 2 threads: $torch2)"
 echo "test RMSE:                     service $rmse, PyTorch $torch_rmse"
 echo "time service / PyTorch:        $(ratio "$wall" "$torch") submit to succeeded, $(ratio "$seconds" "$torch") finishedAt-startedAt (target <= 0.5; rounds' own ratios: median $(median <"$work/ratios"): $(paste -sd' ' "$work/ratios"))"
-echo "test RMSE service / PyTorch:   $(ratio "$rmse" "$torch_rmse" 4) (target <= 1)"
+same_rmse=$(field test_rmse <"$work/torch-same.jsonl" | median)
+echo "test RMSE service / PyTorch:   $(ratio "$rmse" "$torch_rmse" 4) (target <= 1; per round: service $(field test_rmse <"$work/service.jsonl" | paste -sd' '), PyTorch $(field test_rmse <"$work/torch-1.jsonl" | paste -sd' '))"
+echo "PyTorch, the service's draws:  test RMSE $same_rmse ($(field test_rmse <"$work/torch-same.jsonl" | paste -sd' ')); service / it: $(ratio "$rmse" "$same_rmse" 4)"
