@@ -5,12 +5,12 @@
 # and stops it, then benchmarks/peers/sklearn_gridsearch_california.py with n_jobs 1 and 2 (each bounded by
 # PEER_TIMEOUT seconds, 900). Prints every run and the medians: the best trial's test RMSE (target: at or below the
 # peer's) and wall time (target: less than the peer's better n_jobs), and each round's own time ratio. Round r uses seed
-# r - 1 on both sides (folds, initial weights, shuffles): a seed's RMSE is deterministic, so the rounds show how much of a
+# r - 1 + FIRST_SEED on both sides (folds, initial weights, shuffles): a seed's RMSE is deterministic, so the rounds show how much of a
 # difference in RMSE is the seed's.
 # The service's base uses "learningRateSchedule": SCHEDULE (cosine; scikit-learn's MLPRegressor has no schedule for Adam,
 # so its peer runs as it is); SCHEDULE=constant gives both sides a constant learning rate.
 # Usage (from anywhere): bash benchmarks/sweep/california.sh   Environment: RUNS (3), PORT (5105), PEER_TIMEOUT (900),
-# CSV (../shared/data/california_housing.csv), SCHEDULE (cosine).
+# CSV (../shared/data/california_housing.csv), SCHEDULE (cosine), FIRST_SEED (0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -18,6 +18,7 @@ RUNS=${RUNS:-3}
 PORT=${PORT:-5105}
 PEER_TIMEOUT=${PEER_TIMEOUT:-900}
 SCHEDULE=${SCHEDULE:-cosine}
+FIRST_SEED=${FIRST_SEED:-0}
 CSV=$(realpath "${CSV:-../shared/data/california_housing.csv}")
 work=$(mktemp -d)
 source "$root/benchmarks/sweep/service.sh"
@@ -29,9 +30,9 @@ publish_service
 for run in $(seq 1 "$RUNS"); do
     echo "== round $run (load $(cut -d' ' -f1 /proc/loadavg))"
     start_service
-    $PY "$root/benchmarks/sweep/california_via_api.py" "$CSV" --url "$URL" --api-key benchmark-key-0123456789 --seed $((run - 1)) --schedule "$SCHEDULE" | tee -a "$work/service.jsonl"
+    $PY "$root/benchmarks/sweep/california_via_api.py" "$CSV" --url "$URL" --api-key benchmark-key-0123456789 --seed $((run - 1 + FIRST_SEED)) --schedule "$SCHEDULE" | tee -a "$work/service.jsonl"
     stop_service
-    peer_round GridSearchCV --jobs peer "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --seed $((run - 1))
+    peer_round GridSearchCV --jobs peer "$PEER_TIMEOUT" $PY sklearn_gridsearch_california.py "$CSV" --seed $((run - 1 + FIRST_SEED))
     ratio "$(tail -1 "$work/service.jsonl" | field seconds)" "${best:-n/a}" | tee -a "$work/ratios" | sed "s/^/round $run: sweep \/ GridSearchCV time /"
 done
 

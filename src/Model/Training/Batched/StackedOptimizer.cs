@@ -5,8 +5,9 @@ namespace ModelService.Model.Training.Batched;
 
 /// <summary>
 /// <see cref="FlatOptimizer"/>'s update rules on a [K, P] parameter, one row per trial, with each trial's own learning
-/// rate, schedule and weight decay as [K, 1] columns and its own moments. Every trial of a stack takes the same number of
-/// steps, so Adam's bias corrections are shared; a trial's schedule runs over its own total steps (its own epochs). Scalars are fields or <c>using</c> locals for the reason given on
+/// rate (times its schedule's factor at the step) and weight decay as [K, 1] columns and its own moments. Every trial of a
+/// stack takes the same number of steps, so Adam's bias corrections are shared; a trial's schedule runs over its own
+/// total steps (its own epochs). Scalars are fields or <c>using</c> locals for the reason given on
 /// <see cref="FlatOptimizer"/>.
 /// </summary>
 internal sealed class StackedOptimizer : IDisposable
