@@ -51,7 +51,7 @@ internal sealed partial class LocalDatasetStore(
             var info = describe(id, sha256);
             AtomicFile.WriteAllBytes(Path.Combine(temp, InfoFile), JsonSerializer.SerializeToUtf8Bytes(info, ApiJsonContext.Default.DatasetInfo));
             Directory.Move(temp, Path.Combine(paths.Datasets, id));
-            LogStored(logger, info);
+            DatasetStoreLog.Stored(logger, info);
             return info;
         }
         catch
@@ -91,36 +91,29 @@ internal sealed partial class LocalDatasetStore(
             }
             AtomicFile.DeleteDirectory(directory);
         }
-        LogDeleted(logger, id);
+        DatasetStoreLog.Deleted(logger, id);
         return DatasetDeletion.Deleted;
     }
 
-    public DataTable? Load(string id)
-    {
-        if (Get(id) is not { } info)
-        {
-            return null;
-        }
-        if (info.Kind != InputKind.Table)
-        {
-            throw new DatasetKindException(id, info.Kind);
-        }
-        using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, DataFile));
-        return DatasetCsv.Read(stream, info);
-    }
+    public DataTable? Load(string id) => Read(id, InputKind.Table, DataFile, (info, stream) => DatasetCsv.Read(stream, info));
 
-    public TensorData? LoadTensor(string id)
+    public TensorData? LoadTensor(string id) =>
+        Read(id, InputKind.Tensor, TensorFile, (_, stream) => NpzArchive.Read(stream, long.MaxValue, "stored"));
+
+    /// <summary>Reads the stored file of a dataset of <paramref name="kind"/>; null when there is no such dataset.</summary>
+    private T? Read<T>(string id, InputKind kind, string file, Func<DatasetInfo, Stream, T> read)
+        where T : class
     {
         if (Get(id) is not { } info)
         {
             return null;
         }
-        if (info.Kind != InputKind.Tensor)
+        if (info.Kind != kind)
         {
             throw new DatasetKindException(id, info.Kind);
         }
-        using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, TensorFile));
-        return NpzArchive.Read(stream, long.MaxValue, "stored");
+        using var stream = File.OpenRead(Path.Combine(paths.Datasets, id, file));
+        return read(info, stream);
     }
 
     private DatasetInfo? TryReadInfo(string directory)
@@ -141,27 +134,6 @@ internal sealed partial class LocalDatasetStore(
             return null;
         }
     }
-
-    private static void LogStored(ILogger logger, DatasetInfo info)
-    {
-        if (info.Shape is [var height, var width, var channels])
-        {
-            LogStoredTensor(logger, info.Id, info.RowCount, height, width, channels);
-        }
-        else
-        {
-            LogStoredTable(logger, info.Id, info.RowCount, info.Columns.Count);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stored dataset {DatasetId} with {RowCount} rows and {ColumnCount} columns")]
-    private static partial void LogStoredTable(ILogger logger, string datasetId, int rowCount, int columnCount);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stored tensor dataset {DatasetId} with {SampleCount} samples of {Height}x{Width}x{Channels}")]
-    private static partial void LogStoredTensor(ILogger logger, string datasetId, int sampleCount, int height, int width, int channels);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted dataset {DatasetId}")]
-    private static partial void LogDeleted(ILogger logger, string datasetId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping dataset with unreadable {InfoPath}")]
     private static partial void LogUnreadable(ILogger logger, Exception exception, string infoPath);

@@ -11,7 +11,7 @@ namespace ModelService.Api.Postgres;
 /// <summary>Datasets in the <c>datasets</c> table: the normalised CSV (<see cref="DatasetCsv"/>) or .npz
 /// (<see cref="NpzArchive"/>), the same bytes the local provider keeps in a file, and the info as JSON (which says the
 /// kind, so the schema needs no column for it).</summary>
-internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProvider clock, ILogger<PostgresDatasetStore> logger)
+internal sealed class PostgresDatasetStore(PostgresDatabase db, TimeProvider clock, ILogger<PostgresDatasetStore> logger)
     : IDatasetStore
 {
     public DatasetInfo Save(string name, DataTable table, IReadOnlyList<ColumnInfo> columns) =>
@@ -33,7 +33,7 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
         db.Run(connection => PostgresDatabase.Execute(connection,
             "INSERT INTO datasets (id, created_at, info, data) VALUES ($1, $2, $3, $4)",
             info.Id, info.CreatedAt, JsonSerializer.Serialize(info, ApiJsonContext.Default.DatasetInfo), data));
-        LogStored(logger, info);
+        DatasetStoreLog.Stored(logger, info);
         return info;
     }
 
@@ -107,29 +107,8 @@ internal sealed partial class PostgresDatasetStore(PostgresDatabase db, TimeProv
         });
         if (result == DatasetDeletion.Deleted)
         {
-            LogDeleted(logger, id);
+            DatasetStoreLog.Deleted(logger, id);
         }
         return result;
     }
-
-    private static void LogStored(ILogger logger, DatasetInfo info)
-    {
-        if (info.Shape is [var height, var width, var channels])
-        {
-            LogStoredTensor(logger, info.Id, info.RowCount, height, width, channels);
-        }
-        else
-        {
-            LogStoredTable(logger, info.Id, info.RowCount, info.Columns.Count);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stored dataset {DatasetId} with {RowCount} rows and {ColumnCount} columns")]
-    private static partial void LogStoredTable(ILogger logger, string datasetId, int rowCount, int columnCount);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stored tensor dataset {DatasetId} with {SampleCount} samples of {Height}x{Width}x{Channels}")]
-    private static partial void LogStoredTensor(ILogger logger, string datasetId, int sampleCount, int height, int width, int channels);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted dataset {DatasetId}")]
-    private static partial void LogDeleted(ILogger logger, string datasetId);
 }
