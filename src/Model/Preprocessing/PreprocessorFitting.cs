@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ModelService.Model.Data;
 
 namespace ModelService.Model.Preprocessing;
@@ -120,7 +121,7 @@ internal static class PreprocessorFitting
         {
             data.Y.AsSpan(trainSamples[i] * per, per).CopyTo(y.AsSpan(i * per, per));
         }
-        if (y.Any(double.IsNaN))
+        if (TensorPrimitives.IsNaNAny<double>(y))
         {
             throw new ArgumentException("A training sample has no target.", nameof(trainSamples));
         }

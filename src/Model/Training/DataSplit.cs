@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ModelService.Model.Data;
 using ModelService.Model.Preprocessing;
 using static TorchSharp.torch;
@@ -20,20 +21,8 @@ internal sealed record DataSplit(int[] TrainRows, int[] ValidationRows, int Drop
     public static DataSplit Create(TensorData data, TrainingRequestSpec spec, Generator generator)
     {
         var per = data.TargetsPerSample;
-        var usable = Enumerable.Range(0, data.Count).Where(s => !HasNaN(data.Y.AsSpan(s * per, per))).ToArray();
+        var usable = Enumerable.Range(0, data.Count).Where(s => !TensorPrimitives.IsNaNAny<double>(data.Y.AsSpan(s * per, per))).ToArray();
         return Create(usable, data.Count, "samples with a target", spec, generator, fold: null);
-    }
-
-    private static bool HasNaN(ReadOnlySpan<double> values)
-    {
-        foreach (var v in values)
-        {
-            if (double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static DataSplit Create(
