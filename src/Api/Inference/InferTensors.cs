@@ -76,8 +76,7 @@ internal static class InferTensors
         var (height, width, channels) = (model.InputShape[0], model.InputShape[1], model.InputShape[2]);
         var expected = model.PerPosition ? $"[N, H, W, {channels}] (any H and W: the model predicts per position)"
             : $"[N, {height}, {width}, {channels}] (the shape the model was trained on)";
-        if (shape.Count != 4 || shape[3] != channels || shape.Any(d => d < 1 || d > int.MaxValue)
-            || (!model.PerPosition && (shape[1] != height || shape[2] != width)))
+        if (shape.Count != 4 || shape.Any(d => d < 1 || d > int.MaxValue) || !model.Takes(shape[1], shape[2], shape[3]))
         {
             throw InferErrors.Bad($"'{InputName}' must have shape {expected}; got [{string.Join(", ", shape)}].");
         }

@@ -28,7 +28,7 @@ internal static class TensorPredictions
         Read(json, envelope, samples);
         var shape = samples.Shape()!;
         var (count, height, width) = (shape[0], shape[1], shape[2]);
-        if (shape[3] != channels || (!model.PerPosition && (height != model.InputShape[0] || width != model.InputShape[1])))
+        if (!model.Manifest.Takes(height, width, shape[3]))
         {
             throw ApiProblemException.Validation(PredictionRequestReader.Instances,
                 $"'instances' has shape [{string.Join(", ", shape)}]; model '{model.Manifest.Id}' takes {expected}.");

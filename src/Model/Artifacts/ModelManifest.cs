@@ -73,6 +73,12 @@ public sealed record ModelManifest
     [JsonIgnore]
     public IReadOnlyList<int> InputShape => [Network.Height, Network.Width, Network.InputChannels];
 
+    /// <summary>Whether the model takes samples of <paramref name="height"/> x <paramref name="width"/> x
+    /// <paramref name="channels"/>: its channels, at any height and width for a per-position model, at the trained ones for
+    /// a flatten-dense model.</summary>
+    public bool Takes(long height, long width, long channels) =>
+        channels == Network.InputChannels && (PerPosition || (height == Network.Height && width == Network.Width));
+
     /// <summary>One sample's output shape for an input of <paramref name="height"/> x <paramref name="width"/>: [] for one
     /// value, [height, width] for a per-position model.</summary>
     public IReadOnlyList<int> OutputShape(int height, int width) => PerPosition ? [height, width] : [];

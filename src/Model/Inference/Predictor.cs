@@ -87,7 +87,7 @@ public sealed class Predictor
         {
             throw new ArgumentException($"A sample's height and width must be positive, got [{height}, {width}].", nameof(height));
         }
-        if (!PerPosition && (height != shape[0] || width != shape[1]))
+        if (!Manifest.Takes(height, width, channels))
         {
             throw new ArgumentException(
                 $"The model takes samples of shape [{shape[0]}, {shape[1]}, {channels}] (its flatten-dense head was trained on that "
